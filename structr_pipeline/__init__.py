@@ -1,0 +1,1 @@
+"""structr_pipeline: product catalogs in, clean, validated, publishable product data out."""

@@ -1,0 +1,1 @@
+"""The asset graph of one import batch, one module per stage."""

@@ -1,0 +1,85 @@
+"""Stage 7: the files a user takes away, and the upsert into the catalog (`product_bundle`)."""
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from structr_pipeline.assets.ingestion import GROUP
+from structr_pipeline.assets.validation import accounted_lines, reason_counts
+from structr_pipeline.core.connectors.registry import source_header
+from structr_pipeline.core.connectors.shopify_export import write_shopify_csv
+from structr_pipeline.core.export import write_errors_csv, write_products_jsonl, write_summary
+from structr_pipeline.partitions import import_batch
+from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.store.batches import get_batch, update_batch_status
+from structr_pipeline.store.catalog import upsert_products
+
+
+@dg.asset(
+    partitions_def=import_batch,
+    group_name=GROUP,
+    kinds={"json", "csv"},
+    ins={
+        "validated_products": dg.AssetIn(),
+        "rejected_rows": dg.AssetIn(),
+        "source_rows": dg.AssetIn(),
+    },
+)
+def product_bundle(
+    context: dg.AssetExecutionContext,
+    catalog: CatalogStoreResource,
+    validated_products: pd.DataFrame,
+    rejected_rows: pd.DataFrame,
+    source_rows: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """The batch's bundle under `exports/<batch_id>/`, and its products upserted into the catalog.
+
+    Writes `products.jsonl` (one product per line, variants and images nested),
+    `shopify_import.csv` (Shopify's current import format), `errors.csv` (rejected rows
+    in their original columns plus an `errors` column, ready to fix and re-import) and
+    `summary.json`. The catalog upsert runs in one transaction and is idempotent.
+    """
+    db = catalog.db()
+    batch_id = context.partition_key
+    manifest = get_batch(db, batch_id)
+    out_dir = catalog.settings.exports_dir / batch_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "products_jsonl": out_dir / "products.jsonl",
+        "shopify_import_csv": out_dir / "shopify_import.csv",
+        "errors_csv": out_dir / "errors.csv",
+        "summary_json": out_dir / "summary.json",
+    }
+    products = write_products_jsonl(validated_products, paths["products_jsonl"])
+    write_shopify_csv(validated_products, paths["shopify_import_csv"])
+    write_errors_csv(rejected_rows, source_header(source_rows), paths["errors_csv"])
+    upsert = upsert_products(db, validated_products, batch_id)
+
+    counts = {
+        "rows_in": len(source_rows),
+        "rows_accepted": len(accounted_lines(validated_products)),
+        "rows_rejected": len(accounted_lines(rejected_rows)),
+        "products": products,
+        "variants": len(validated_products),
+        "catalog_inserted": upsert.inserted_products,
+        "catalog_updated": upsert.updated_products,
+        "catalog_unchanged": upsert.unchanged_products,
+    }
+    summary = {
+        "batch_id": batch_id,
+        "source_file": manifest.original_name,
+        "sha256": manifest.sha256,
+        "counts": counts,
+        "rejection_reasons": dict(reason_counts(rejected_rows).most_common()),
+        "files": {name: str(path) for name, path in paths.items()},
+    }
+    write_summary(summary, paths["summary_json"])
+    update_batch_status(db, batch_id, "completed", counts=counts)
+    return dg.MaterializeResult(
+        metadata={
+            **counts,
+            **{name: dg.MetadataValue.path(str(path)) for name, path in paths.items()},
+            "bundle_dir": dg.MetadataValue.path(str(Path(out_dir))),
+        }
+    )

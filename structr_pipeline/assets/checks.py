@@ -1,0 +1,43 @@
+"""Asset checks that guard every import batch."""
+
+from collections import Counter
+
+import dagster as dg
+import pandas as pd
+
+from structr_pipeline.assets.validation import accounted_lines
+from structr_pipeline.partitions import import_batch
+
+
+@dg.asset_check(
+    asset="validated_products",
+    partitions_def=import_batch,
+    blocking=True,
+    additional_ins={"source_rows": dg.AssetIn("source_rows"), "rejected_rows": dg.AssetIn()},
+    description=(
+        "Conservation: every source line is accounted for exactly once, as an accepted "
+        "product row (or an image row folded into one) or as a rejected row."
+    ),
+)
+def rows_conserved(
+    validated_products: pd.DataFrame, source_rows: pd.DataFrame, rejected_rows: pd.DataFrame
+) -> dg.AssetCheckResult:
+    """Rows in = rows accepted + rows rejected; no line lost, none counted twice."""
+    source = Counter(source_rows["_source_line"].astype(int).tolist())
+    accepted = Counter(accounted_lines(validated_products))
+    rejected = Counter(accounted_lines(rejected_rows))
+    seen = accepted + rejected
+    missing = sorted(source - seen)
+    duplicated = sorted(line for line, n in seen.items() if n > 1)
+    unknown = sorted(seen.keys() - source.keys())
+    return dg.AssetCheckResult(
+        passed=not (missing or duplicated or unknown),
+        metadata={
+            "rows_in": sum(source.values()),
+            "rows_accepted": sum(accepted.values()),
+            "rows_rejected": sum(rejected.values()),
+            "lost_lines": str(missing[:50]),
+            "double_counted_lines": str(duplicated[:50]),
+            "unknown_lines": str(unknown[:50]),
+        },
+    )

@@ -1,0 +1,41 @@
+"""Stage 1: read a batch's landed input file into `source_rows`, one row per record."""
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from structr_pipeline.core.csv_reading import read_table
+from structr_pipeline.core.fields import PARSE_ERROR
+from structr_pipeline.partitions import import_batch
+from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.store.batches import get_batch
+
+GROUP = "import_batch"
+
+
+@dg.asset(partitions_def=import_batch, group_name=GROUP, kinds={"pandas", "csv"})
+def source_rows(context: dg.AssetExecutionContext, catalog: CatalogStoreResource) -> pd.DataFrame:
+    """Every record of the batch's input file as text, with its source line number.
+
+    Encoding, delimiter and BOM are detected. Nothing is dropped here: records with the
+    wrong number of cells are kept and flagged, and are rejected with reasons later.
+    """
+    manifest = get_batch(catalog.db(), context.partition_key)
+    table = read_table(Path(manifest.landing_path))
+    frame = table.frame
+    frame.attrs.clear()
+    malformed = int((frame[PARSE_ERROR] != "").sum())
+    context.add_output_metadata(
+        {
+            "dagster/row_count": len(frame),
+            "file": manifest.original_name,
+            "sha256": manifest.sha256,
+            "encoding": table.encoding,
+            "delimiter": repr(table.delimiter),
+            "columns": len(table.header),
+            "malformed_rows": malformed,
+            "landing_path": dg.MetadataValue.path(manifest.landing_path),
+        }
+    )
+    return frame

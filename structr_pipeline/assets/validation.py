@@ -1,0 +1,99 @@
+"""Stage 3: normalize and validate mapped products (`validated_products`, `rejected_rows`)."""
+
+import json
+from collections import Counter
+
+import dagster as dg
+import pandas as pd
+
+from structr_pipeline.assets.ingestion import GROUP
+from structr_pipeline.core.connectors.registry import field_sources_for, source_header
+from structr_pipeline.core.issues import issues_from_json
+from structr_pipeline.core.validation import validate_products
+from structr_pipeline.partitions import import_batch
+from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.store.batches import get_batch
+
+PREVIEW_ROWS = 20
+
+
+def rejection_preview(rejected: pd.DataFrame, file_name: str) -> str:
+    """A markdown table of the first rejected rows and their reasons."""
+    lines = ["| line | reasons |", "|---|---|"]
+    for line, errors in (
+        rejected[["_source_line", "errors"]].head(PREVIEW_ROWS).itertuples(index=False)
+    ):
+        reasons = "; ".join(i.describe() for i in issues_from_json(errors)).replace("|", r"\|")
+        lines.append(f"| {line} | {reasons} |")
+    if len(rejected) > PREVIEW_ROWS:
+        lines.append(f"| … | {len(rejected) - PREVIEW_ROWS} more in errors.csv |")
+    return f"**{file_name}**: {len(rejected)} rejected rows\n\n" + "\n".join(lines)
+
+
+def reason_counts(rejected: pd.DataFrame) -> Counter[str]:
+    """How often each check caused a rejection."""
+    counts: Counter[str] = Counter()
+    for errors in rejected["errors"]:
+        counts.update({i.check for i in issues_from_json(errors)})
+    return counts
+
+
+@dg.multi_asset(
+    partitions_def=import_batch,
+    group_name=GROUP,
+    outs={
+        "validated_products": dg.AssetOut(
+            description=(
+                "Products that passed normalization and validation against the canonical "
+                "pandera schema, one row per variant, typed (prices as numbers, barcodes "
+                "as strings, HTML sanitized)."
+            ),
+            kinds={"pandas"},
+        ),
+        "rejected_rows": dg.AssetOut(
+            description=(
+                "Source rows that failed validation, each with its line number, its "
+                "original values and every reason (column, check, value)."
+            ),
+            kinds={"pandas"},
+        ),
+    },
+)
+def validate_batch(
+    context: dg.AssetExecutionContext,
+    catalog: CatalogStoreResource,
+    source_rows: pd.DataFrame,
+    mapped_products: pd.DataFrame,
+):
+    """Normalize text, prices, barcodes and HTML, then validate lazily (all errors at once)."""
+    manifest = get_batch(catalog.db(), context.partition_key)
+    field_sources = field_sources_for(source_header(source_rows))
+    result = validate_products(mapped_products, source_rows, field_sources, manifest.original_name)
+    valid, rejected = result.valid, result.rejected
+    reasons = reason_counts(rejected)
+    yield dg.Output(
+        valid,
+        output_name="validated_products",
+        metadata={
+            "dagster/row_count": len(valid),
+            "rows_in": len(mapped_products),
+            "variants": len(valid),
+            "products": int(valid["handle"].nunique()),
+            "rows_with_warnings": result.warnings_count,
+        },
+    )
+    yield dg.Output(
+        rejected,
+        output_name="rejected_rows",
+        metadata={
+            "dagster/row_count": len(rejected),
+            "rejected": len(rejected),
+            "reasons": dg.MetadataValue.json(dict(reasons.most_common())),
+            "preview": dg.MetadataValue.md(rejection_preview(rejected, manifest.original_name)),
+        },
+    )
+
+
+def accounted_lines(frame: pd.DataFrame) -> list[int]:
+    """Every source line a product or rejected frame accounts for."""
+    return [line for lines in frame["_source_lines"] for line in json.loads(lines)]

@@ -1,0 +1,139 @@
+"""A whole import batch materialized in-process against a real instance and real files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import dagster as dg
+import pandas as pd
+import pytest
+from structr_pipeline.store.batches import get_batch
+from structr_pipeline.store.catalog import count_products, read_catalog
+
+from structr_pipeline.runner import register_batch, run_batch
+
+
+def run_file(defs, instance, path):
+    catalog = defs.resources["catalog"]
+    registered = register_batch(catalog, instance, path)
+    run = run_batch(defs, instance, registered.manifest.batch_id)
+    return catalog, registered.manifest.batch_id, run
+
+
+def test_sample_batch_end_to_end(defs, instance, sample_csv) -> None:
+    catalog, batch_id, run = run_file(defs, instance, sample_csv)
+    assert run.success, run.errors + run.check_failures
+
+    out = catalog.settings.exports_dir / batch_id
+    summary = json.loads((out / "summary.json").read_text())
+    counts = summary["counts"]
+    with sample_csv.open(newline="", encoding="utf-8") as f:
+        source = list(csv.DictReader(f))
+    assert counts["rows_in"] == len(source)
+    assert counts["rows_accepted"] + counts["rows_rejected"] == counts["rows_in"]
+
+    with (out / "errors.csv").open(newline="", encoding="utf-8") as f:
+        errors = list(csv.DictReader(f))
+    assert counts["rows_rejected"] == len(errors)
+    by_sku = {row["Variant SKU"]: row for row in errors}
+    # the bad rows keep their original values and say what is wrong with them
+    assert by_sku["RL-SOCK-L"]["Variant Price"] == "abc"
+    assert "Variant Price" in by_sku["RL-SOCK-L"]["errors"]
+    assert by_sku["RL-SOCK-XL"]["Variant Price"] == "-5"
+    assert "Variant Barcode" in by_sku["RL-SOCK-XL"]["errors"]
+    assert "Handle" in by_sku["HG-NAP-4"]["errors"]
+    assert list(errors[0].keys())[-1] == "errors"
+
+    products = [json.loads(line) for line in (out / "products.jsonl").read_text().splitlines()]
+    by_handle = {p["handle"]: p for p in products}
+    sweater = by_handle["merino-crew-sweater"]
+    assert len(sweater["variants"]) == 4
+    assert len(sweater["images"]) == 4
+    dripper = by_handle["ceramic-pour-over"]
+    assert "<script" not in dripper["description_html"]
+    assert "onclick" not in dripper["description_html"]
+    assert sorted(v["price"] for v in dripper["variants"]) == [29.9, 32.0]
+
+    manifest = get_batch(catalog.db(), batch_id)
+    assert manifest.status == "completed"
+    assert manifest.counts["rows_in"] == len(source)
+    assert count_products(catalog.db()) == (
+        len(products),
+        sum(len(p["variants"]) for p in products),
+    )
+
+    materialized = instance.get_latest_materialization_event(dg.AssetKey("product_bundle"))
+    assert materialized is not None
+    assert materialized.asset_materialization.partition == batch_id
+    checks = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey("validated_products"), "rows_conserved")]
+    )
+    assert all(c.status.value == "SUCCEEDED" for c in checks.values())
+
+
+def test_rematerializing_a_partition_is_idempotent(defs, instance, sample_csv) -> None:
+    catalog, batch_id, first = run_file(defs, instance, sample_csv)
+    assert first.success
+    before = read_catalog(catalog.db())
+    again = run_batch(defs, instance, batch_id)
+    assert again.success
+    after = read_catalog(catalog.db())
+    pd.testing.assert_frame_equal(before, after)
+    assert instance.get_dynamic_partitions("import_batch") == [batch_id]
+
+
+def test_same_bytes_register_once(defs, instance, sample_csv, tmp_path) -> None:
+    catalog = defs.resources["catalog"]
+    copy = tmp_path / "renamed.csv"
+    shutil.copyfile(sample_csv, copy)
+    first = register_batch(catalog, instance, sample_csv)
+    second = register_batch(catalog, instance, copy)
+    assert first.created and not second.created
+    assert second.manifest.batch_id == first.manifest.batch_id
+    assert instance.get_dynamic_partitions("import_batch") == [first.manifest.batch_id]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "relative",
+    [
+        None,  # the shipped sample
+        "shopify-product-template/product_template.csv",
+        "shopifypartners-product-csvs/jewelery.csv",
+        "levinmejia-shopify-product-csvs/Apparel.csv",
+    ],
+)
+def test_export_reimports_to_the_same_catalog(
+    relative, tmp_path, instance, sample_csv, request
+) -> None:
+    from structr_pipeline.definitions import build_defs
+    from structr_pipeline.settings import StructrSettings
+
+    source = sample_csv if relative is None else request.getfixturevalue("datasets_dir") / relative
+
+    def catalog_after(path, home_name):
+        home = tmp_path / home_name
+        settings = StructrSettings(home=home, database_url=f"sqlite:///{home / 'catalog.db'}")
+        defs = build_defs(settings)
+        catalog, batch_id, run = run_file(defs, instance, path)
+        assert run.success, run.errors + run.check_failures
+        exported = settings.exports_dir / batch_id / "shopify_import.csv"
+        return read_catalog(catalog.db()), exported
+
+    first, exported = catalog_after(source, "first")
+    second, _ = catalog_after(exported, "second")
+    assert len(first) > 0
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_unreadable_file_fails_with_a_clear_message(defs, instance, tmp_path) -> None:
+    bad = tmp_path / "notes.csv"
+    bad.write_text("Name,Price\nshirt,10\n", encoding="utf-8")
+    _, batch_id, run = run_file(defs, instance, bad)
+    assert not run.success
+    message = " ".join(run.errors)
+    assert "notes.csv" in message and "Handle" in message
+    catalog = defs.resources["catalog"]
+    assert get_batch(catalog.db(), batch_id).status == "failed"

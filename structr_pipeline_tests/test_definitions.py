@@ -1,0 +1,66 @@
+"""The whole Definitions loads, with the assets, checks, jobs and resources users rely on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from structr_pipeline.definitions import defs as module_defs
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BATCH_ASSETS = {
+    "source_rows",
+    "mapped_products",
+    "validated_products",
+    "rejected_rows",
+    "product_bundle",
+}
+
+
+def test_definitions_expose_the_batch_graph(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert keys == BATCH_ASSETS
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.partitions_def is not None and node.partitions_def.name == "import_batch"
+        assert node.description, f"{key.to_user_string()} has no description for the UI"
+    check_keys = {k.name for k in graph.asset_check_keys}
+    assert "rows_conserved" in check_keys
+    job = defs.resolve_job_def("import_batch_job")
+    assert job.partitions_def.name == "import_batch"
+    assert set(defs.resources) >= {"catalog", "io_manager"}
+
+
+def test_lineage_runs_from_source_to_bundle(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    parents = {
+        key.to_user_string(): {p.to_user_string() for p in graph.get(key).parent_keys}
+        for key in graph.get_all_asset_keys()
+    }
+    assert parents["mapped_products"] == {"source_rows"}
+    assert parents["validated_products"] == {"mapped_products", "source_rows"}
+    assert parents["product_bundle"] == {"validated_products", "rejected_rows", "source_rows"}
+
+
+def test_module_definitions_validate() -> None:
+    dg.Definitions.validate_loadable(module_defs)
+
+
+@pytest.mark.slow
+def test_dagster_cli_validates_the_workspace(tmp_path) -> None:
+    env = {"DAGSTER_HOME": str(tmp_path), "STRUCTR_HOME": str(tmp_path / "home"), "PATH": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation successful" in result.stdout + result.stderr
