@@ -6,10 +6,14 @@ import dagster as dg
 import pandas as pd
 
 from structr_pipeline.assets.ingestion import GROUP
-from structr_pipeline.assets.validation import accounted_lines, reason_counts
 from structr_pipeline.core.connectors.registry import source_header
 from structr_pipeline.core.connectors.shopify_export import write_shopify_csv
-from structr_pipeline.core.export import write_errors_csv, write_products_jsonl, write_summary
+from structr_pipeline.core.export import (
+    build_summary,
+    write_errors_csv,
+    write_products_jsonl,
+    write_summary,
+)
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch, update_batch_status
@@ -51,30 +55,27 @@ def product_bundle(
         "errors_csv": out_dir / "errors.csv",
         "summary_json": out_dir / "summary.json",
     }
-    products = write_products_jsonl(validated_products, paths["products_jsonl"])
+    write_products_jsonl(validated_products, paths["products_jsonl"])
     write_shopify_csv(validated_products, paths["shopify_import_csv"])
     write_errors_csv(rejected_rows, source_header(source_rows), paths["errors_csv"])
     upsert = upsert_products(db, validated_products, batch_id)
 
-    counts = {
-        "rows_in": len(source_rows),
-        "rows_accepted": len(accounted_lines(validated_products)),
-        "rows_rejected": len(accounted_lines(rejected_rows)),
-        "products": products,
-        "variants": len(validated_products),
-        "catalog_inserted": upsert.inserted_products,
-        "catalog_updated": upsert.updated_products,
-        "catalog_unchanged": upsert.unchanged_products,
-    }
-    summary = {
-        "batch_id": batch_id,
-        "source_file": manifest.original_name,
-        "sha256": manifest.sha256,
-        "counts": counts,
-        "rejection_reasons": dict(reason_counts(rejected_rows).most_common()),
-        "files": {name: str(path) for name, path in paths.items()},
-    }
+    summary = build_summary(
+        batch_id=batch_id,
+        source_file=manifest.original_name,
+        sha256=manifest.sha256,
+        rows_in=len(source_rows),
+        validated=validated_products,
+        rejected=rejected_rows,
+        files=paths,
+        extra_counts={
+            "catalog_inserted": upsert.inserted_products,
+            "catalog_updated": upsert.updated_products,
+            "catalog_unchanged": upsert.unchanged_products,
+        },
+    )
     write_summary(summary, paths["summary_json"])
+    counts = summary["counts"]
     update_batch_status(db, batch_id, "completed", counts=counts)
     return dg.MaterializeResult(
         metadata={

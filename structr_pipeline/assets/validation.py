@@ -1,13 +1,13 @@
 """Stage 3: normalize and validate mapped products (`validated_products`, `rejected_rows`)."""
 
 import json
-from collections import Counter
 
 import dagster as dg
 import pandas as pd
 
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.core.connectors.registry import field_sources_for, source_header
+from structr_pipeline.core.export import rejection_reasons
 from structr_pipeline.core.issues import issues_from_json
 from structr_pipeline.core.validation import validate_products
 from structr_pipeline.partitions import import_batch
@@ -30,12 +30,13 @@ def rejection_preview(rejected: pd.DataFrame, file_name: str) -> str:
     return f"**{file_name}**: {len(rejected)} rejected rows\n\n" + "\n".join(lines)
 
 
-def reason_counts(rejected: pd.DataFrame) -> Counter[str]:
-    """How often each check caused a rejection."""
-    counts: Counter[str] = Counter()
-    for errors in rejected["errors"]:
-        counts.update({i.check for i in issues_from_json(errors)})
-    return counts
+def reasons_table(reasons: list[dict]) -> str:
+    """A markdown table of rejection reasons: check, rows affected, one example."""
+    lines = ["| check | rows | example |", "|---|---|---|"]
+    for r in reasons:
+        example = r["example"].replace("|", r"\|")
+        lines.append(f"| {r['check']} | {r['rows']} | {example} |")
+    return "\n".join(lines)
 
 
 @dg.multi_asset(
@@ -70,7 +71,7 @@ def validate_batch(
     field_sources = field_sources_for(source_header(source_rows))
     result = validate_products(mapped_products, source_rows, field_sources, manifest.original_name)
     valid, rejected = result.valid, result.rejected
-    reasons = reason_counts(rejected)
+    reasons = rejection_reasons(rejected)
     yield dg.Output(
         valid,
         output_name="validated_products",
@@ -88,7 +89,7 @@ def validate_batch(
         metadata={
             "dagster/row_count": len(rejected),
             "rejected": len(rejected),
-            "reasons": dg.MetadataValue.json(dict(reasons.most_common())),
+            "reasons": dg.MetadataValue.md(reasons_table(reasons)),
             "preview": dg.MetadataValue.md(rejection_preview(rejected, manifest.original_name)),
         },
     )

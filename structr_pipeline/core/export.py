@@ -1,0 +1,259 @@
+"""The bundle files of a batch, from its validated and rejected frames (the Shopify CSV excepted).
+
+``products.jsonl`` holds one product per line with its variants and images nested;
+``errors.csv`` gives the rejected rows back in the user's own columns with the reasons
+appended, ready to fix and import again; ``summary.json`` counts what happened.
+Every file is written to a temporary name first and renamed, so a reader never sees half.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from structr_pipeline.core.fields import (
+    ATTRIBUTES,
+    IMAGES,
+    PRODUCT_FIELDS,
+    SOURCE_LINE,
+    SOURCE_LINES,
+    VARIANT_FIELDS,
+    WARNINGS,
+)
+from structr_pipeline.core.issues import issues_from_json
+
+FLOAT_FIELDS: tuple[str, ...] = ("price", "compare_at_price", "cost_per_item", "weight_grams")
+INT_FIELDS: tuple[str, ...] = ("inventory_qty",)
+ERRORS_COLUMN = "errors"
+
+_FORMULA_START = ("=", "+", "-", "@")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def escape_formula(cell: str) -> str:
+    """Prefix ``'`` to a cell a spreadsheet would run as a formula (not to plain numbers)."""
+    if cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+@contextmanager
+def _atomic_text(path: Path, newline: str | None = None) -> Iterator[IO[str]]:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    try:
+        with partial.open("w", encoding="utf-8", newline=newline) as f:
+            yield f
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _number(value: Any, integer: bool) -> int | float | None:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return int(value) if integer else float(value)
+
+
+def _text(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _json(text: Any, empty: Any) -> Any:
+    text = _text(text).strip()
+    return json.loads(text) if text else empty
+
+
+def _variant(row: Mapping[str, Any], own_attributes: dict[str, Any]) -> dict[str, Any]:
+    variant: dict[str, Any] = {}
+    for name in VARIANT_FIELDS:
+        if name in FLOAT_FIELDS:
+            variant[name] = _number(row[name], integer=False)
+        elif name in INT_FIELDS:
+            variant[name] = _number(row[name], integer=True)
+        else:
+            variant[name] = _text(row[name])
+    variant[ATTRIBUTES] = own_attributes
+    variant[WARNINGS] = _json(row.get(WARNINGS), [])
+    variant["source_line"] = _number(row.get(SOURCE_LINE), integer=True)
+    return variant
+
+
+def product_records(validated: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """One nested record per product, in order of the handle's first appearance.
+
+    A record has the product-level fields, ``variants`` (variant-level fields, numbers
+    as numbers or None, plus the attributes particular to that variant, its warnings and
+    its source line), ``images``, ``attributes`` (the attributes every variant shares)
+    and ``source_lines`` (every source line the product accounts for, ascending).
+    """
+    rows_by_handle: dict[str, list[dict[str, Any]]] = {}
+    for row in validated.to_dict("records"):
+        rows_by_handle.setdefault(_text(row["handle"]), []).append(row)
+
+    for rows in rows_by_handle.values():
+        first = rows[0]
+        attributes = [_json(r.get(ATTRIBUTES), {}) for r in rows]
+        shared = {
+            key: value
+            for key, value in attributes[0].items()
+            if all(key in a and a[key] == value for a in attributes[1:])
+        }
+        lines: set[int] = set()
+        for r in rows:
+            lines.update(int(x) for x in _json(r.get(SOURCE_LINES), []))
+            if _number(r.get(SOURCE_LINE), integer=True) is not None:
+                lines.add(int(r[SOURCE_LINE]))
+        record: dict[str, Any] = {name: _text(first[name]) for name in PRODUCT_FIELDS}
+        record["variants"] = [
+            _variant(r, {k: v for k, v in a.items() if k not in shared})
+            for r, a in zip(rows, attributes, strict=True)
+        ]
+        record[IMAGES] = _json(first.get(IMAGES), [])
+        record[ATTRIBUTES] = shared
+        record["source_lines"] = sorted(lines)
+        yield record
+
+
+def write_products_jsonl(validated: pd.DataFrame, path: Path) -> int:
+    """Write ``products.jsonl`` (UTF-8, one product object per line); returns the product count."""
+    count = 0
+    with _atomic_text(path, newline="\n") as f:
+        for record in product_records(validated):
+            f.write(json.dumps(record, ensure_ascii=False))
+            f.write("\n")
+            count += 1
+    return count
+
+
+def error_text(errors_json: str) -> str:
+    """Every reason of a rejected row as one readable text, reasons separated by '; '."""
+    return "; ".join(issue.describe() for issue in issues_from_json(errors_json))
+
+
+def write_errors_csv(rejected: pd.DataFrame, source_header: list[str], path: Path) -> int:
+    """Write ``errors.csv``: the rejected rows in their original columns, plus ``errors``.
+
+    Rows come in source-line order with the cells exactly as the user's file had them
+    (formula-like cells prefixed with ``'``), so the file can be corrected and imported
+    again as it is. The header is written even when nothing was rejected. Returns the
+    number of rows written.
+    """
+    errors_column = ERRORS_COLUMN
+    while errors_column in source_header:
+        errors_column = f"_{errors_column}"
+    ordered = (
+        rejected.sort_values(SOURCE_LINE, kind="stable") if len(rejected) else rejected
+    ).to_dict("records")
+    with _atomic_text(path, newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow([*source_header, errors_column])
+        for row in ordered:
+            original = _json(row.get("original"), {})
+            cells = [_text(original.get(name, "")) for name in source_header]
+            cells.append(error_text(_text(row.get("errors"))))
+            writer.writerow([escape_formula(cell) for cell in cells])
+    return len(ordered)
+
+
+def _lines(frame: pd.DataFrame) -> set[int]:
+    lines: set[int] = set()
+    if SOURCE_LINES in frame.columns:
+        for text in frame[SOURCE_LINES]:
+            lines.update(int(x) for x in _json(text, []))
+    if SOURCE_LINE in frame.columns:
+        lines.update(int(x) for x in frame[SOURCE_LINE])
+    return lines
+
+
+def rejection_reasons(rejected: pd.DataFrame, top: int | None = None) -> list[dict[str, Any]]:
+    """How many rejected rows each check caused, most frequent first, with one example."""
+    counts: Counter[str] = Counter()
+    examples: dict[str, str] = {}
+    if "errors" in rejected.columns:
+        for text in rejected["errors"]:
+            issues = issues_from_json(_text(text))
+            for issue in issues:
+                examples.setdefault(issue.check, issue.describe())
+            counts.update({issue.check for issue in issues})
+    return [
+        {"check": check, "rows": n, "example": examples[check]}
+        for check, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+    ]
+
+
+def build_summary(
+    *,
+    batch_id: str,
+    source_file: str,
+    sha256: str,
+    rows_in: int,
+    validated: pd.DataFrame,
+    rejected: pd.DataFrame,
+    files: Mapping[str, Path | str],
+    extra_counts: Mapping[str, int] | None = None,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The content of ``summary.json`` for one batch.
+
+    Counts: ``rows_in``, ``rows_accepted`` and ``rows_rejected`` (distinct source lines),
+    ``products``, ``variants`` and ``warnings``, plus any ``extra_counts``; the ten most
+    frequent rejection reasons by check; the bundle's file paths; when it was made (UTC).
+    """
+    warnings = 0
+    if WARNINGS in validated.columns:
+        warnings = sum(len(_json(text, [])) for text in validated[WARNINGS])
+    counts: dict[str, int] = {
+        "rows_in": int(rows_in),
+        "rows_accepted": len(_lines(validated)),
+        "rows_rejected": len(_lines(rejected)),
+        "products": int(validated["handle"].nunique()) if len(validated) else 0,
+        "variants": len(validated),
+        "warnings": warnings,
+        **{k: int(v) for k, v in (extra_counts or {}).items()},
+    }
+    moment = created_at or datetime.now(UTC)
+    return {
+        "batch_id": batch_id,
+        "source_file": source_file,
+        "sha256": sha256,
+        "counts": counts,
+        "rejection_reasons": rejection_reasons(rejected, top=10),
+        "files": {name: str(p) for name, p in files.items()},
+        "created_at": moment.astimezone(UTC).isoformat(),
+    }
+
+
+def write_summary(summary: Mapping[str, Any], path: Path) -> None:
+    """Write ``summary.json`` (pretty, sorted keys); adds ``created_at`` (UTC) when missing."""
+    content = dict(summary)
+    content.setdefault("created_at", datetime.now(UTC).isoformat())
+    with _atomic_text(path, newline="\n") as f:
+        json.dump(content, f, ensure_ascii=False, indent=2, sort_keys=True, default=_plain)
+        f.write("\n")
+
+
+def _plain(value: Any) -> Any:
+    """JSON for the few non-JSON values a summary may hold (paths, timestamps, NumPy numbers)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return str(value)

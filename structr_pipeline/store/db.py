@@ -1,0 +1,269 @@
+"""The catalog database: engine creation, the table definitions and the schema version.
+
+SQLite (a file under ``STRUCTR_HOME`` by default) and PostgreSQL are both supported;
+everything else in ``store/`` goes through the tables defined here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from structr_pipeline.settings import StructrSettings
+
+# Bumped by every change to the tables; later migrations step forward from the stored value.
+SCHEMA_VERSION = 1
+
+# An arbitrary fixed key for the PostgreSQL advisory lock that serializes table creation.
+_INIT_LOCK_KEY = 7_324_001
+
+# Seconds a SQLite connection waits for another writer before giving up.
+_SQLITE_BUSY_TIMEOUT = 30
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("batch_id", sa.String(200), primary_key=True),
+    sa.Column("source_kind", sa.String(64), nullable=False),
+    sa.Column("original_name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("options", sa.JSON, nullable=False),
+    sa.Column("landing_path", sa.Text, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False, server_default="registered"),
+    sa.Column("counts", sa.JSON, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.UniqueConstraint("sha256", "source_kind", name="uq_batches_sha256_source_kind"),
+    sa.Index("ix_batches_created_at", "created_at"),
+)
+
+# A catalog text field: never NULL, '' when empty (as in the validated frame).
+_text_columns = {"description_html", "seo_description", "tags"}
+
+
+def _text(name: str) -> sa.Column:
+    kind = sa.Text if name in _text_columns else sa.String
+    return sa.Column(name, kind, nullable=False, server_default="")
+
+
+products = sa.Table(
+    "products",
+    metadata,
+    sa.Column("handle", sa.String, primary_key=True),
+    _text("title"),
+    _text("description_html"),
+    _text("vendor"),
+    _text("product_type"),
+    _text("category"),
+    _text("tags"),
+    _text("status"),
+    _text("option1_name"),
+    _text("option2_name"),
+    _text("option3_name"),
+    _text("seo_title"),
+    _text("seo_description"),
+    sa.Column("images", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("attributes", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("first_batch_id", sa.String(200), nullable=False),
+    sa.Column("last_batch_id", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def _money(name: str, nullable: bool = True) -> sa.Column:
+    return sa.Column(name, sa.Numeric(14, 4, asdecimal=False), nullable=nullable)
+
+
+variants = sa.Table(
+    "variants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "handle",
+        sa.String,
+        sa.ForeignKey("products.handle", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("variant_key", sa.String, nullable=False),
+    _text("option1_value"),
+    _text("option2_value"),
+    _text("option3_value"),
+    _text("sku"),
+    _text("barcode"),
+    _money("price", nullable=False),
+    _money("compare_at_price"),
+    _money("cost_per_item"),
+    sa.Column("inventory_qty", sa.BigInteger, nullable=True),
+    sa.Column("weight_grams", sa.Float(53), nullable=True),
+    _text("image_src"),
+    _text("image_alt"),
+    sa.Column("attributes", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("warnings", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("batch_id", sa.String(200), nullable=False),
+    # Also the index behind the foreign key and the per-handle deletes.
+    sa.UniqueConstraint("handle", "variant_key", name="uq_variants_handle_variant_key"),
+)
+
+
+def normalize_url(url: str) -> sa.URL:
+    """Parse a database URL, pinning PostgreSQL to the installed psycopg2 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for a SQLite or PostgreSQL URL.
+
+    SQLite: the database file's folder is created, and every connection runs in WAL
+    mode with foreign keys enforced and a busy timeout; transactions are begun by
+    SQLAlchemy so that DDL is transactional and writers can take the lock up front.
+    PostgreSQL: a bare ``postgresql://`` URL is sent to psycopg2.
+    """
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if not in_memory:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT * 1000}")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("structr_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def init_db(engine: Engine) -> int:
+    """Create the missing tables and record the schema version; returns the stored version."""
+    with engine.connect() as conn:
+        conn.execution_options(structr_write=True)
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _INIT_LOCK_KEY})
+            metadata.create_all(conn)
+            stored = conn.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+            if stored is None:
+                conn.execute(
+                    schema_version.insert().values(
+                        version=SCHEMA_VERSION, applied_at=datetime.now(UTC)
+                    )
+                )
+                stored = SCHEMA_VERSION
+    return int(stored)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A timestamp read back from the database as an aware UTC datetime."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class CatalogDB:
+    """The catalog database: an engine whose tables exist.
+
+    ``from_url`` keeps one engine per URL and process, so the many short uses in a run
+    share a connection pool.
+    """
+
+    _cache: ClassVar[OrderedDict[tuple[int, str], CatalogDB]] = OrderedDict()
+    _cache_lock: ClassVar[threading.Lock] = threading.Lock()
+    _cache_size: ClassVar[int] = 8
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __repr__(self) -> str:
+        return f"CatalogDB({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def dialect(self) -> str:
+        """The backend's name: ``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @classmethod
+    def from_url(cls, url: str) -> CatalogDB:
+        """Open the database at ``url``, creating its tables on first use."""
+        key = (os.getpid(), url)
+        with cls._cache_lock:
+            db = cls._cache.get(key)
+            if db is not None:
+                cls._cache.move_to_end(key)
+                return db
+            engine = make_engine(url)
+            init_db(engine)
+            db = cls(engine)
+            cls._cache[key] = db
+            while len(cls._cache) > cls._cache_size:
+                _, evicted = cls._cache.popitem(last=False)
+                evicted.engine.dispose()
+            return db
+
+    @classmethod
+    def from_settings(cls, settings: StructrSettings) -> CatalogDB:
+        """Open the database named by the settings (``STRUCTR_DATABASE_URL``)."""
+        return cls.from_url(settings.database_url)
+
+    @classmethod
+    def dispose_all(cls) -> None:
+        """Close every pooled connection of the engines opened by ``from_url``."""
+        with cls._cache_lock:
+            for db in cls._cache.values():
+                db.engine.dispose()
+            cls._cache.clear()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection inside a read transaction."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection inside a write transaction (on SQLite the write lock is taken at once)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(structr_write=True)
+            with conn.begin():
+                yield conn
