@@ -117,9 +117,10 @@ def list_batches(
     if not batches:
         console.print("No batches yet. Run `structr import FILE`.")
         return
-    table = Table(
-        "batch", "file", "status", "rows in", "accepted", "rejected", "products", "created (UTC)"
-    )
+    table = Table()
+    table.add_column("batch", no_wrap=True)
+    for name in ("file", "status", "rows in", "accepted", "rejected", "products", "created (UTC)"):
+        table.add_column(name)
     for b in batches:
         counts = b.counts or {}
         table.add_row(
@@ -132,7 +133,8 @@ def list_batches(
             ),
             b.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         )
-    console.print(table)
+    # Batch ids are long; a narrow terminal wraps the lines rather than truncating ids.
+    Console(width=max(console.width, 132)).print(table)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,16 @@ def register_batch(
     return registered
 
 
+def _user_message(error) -> str:
+    """The message of the exception the step's own code raised, not Dagster's wrapper."""
+    while error.cause is not None:
+        error = error.cause
+    message = error.message.strip()
+    # SerializableErrorInfo prefixes the exception class: keep the sentence only.
+    _, sep, rest = message.partition(": ")
+    return rest if sep and "." in message.split(":", 1)[0] else message
+
+
 def step_count(defs: dg.Definitions) -> int:
     """How many steps (assets and checks) one batch run executes."""
     return len(defs.resolve_job_def(JOB_NAME).nodes)
@@ -111,7 +121,7 @@ def run_batch(
         if watcher is not None:
             watcher.join()
     errors = [
-        event.event_specific_data.error.message.strip()
+        _user_message(event.event_specific_data.error)
         for event in result.all_events
         if event.event_type == DagsterEventType.STEP_FAILURE
     ]

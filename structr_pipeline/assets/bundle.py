@@ -10,8 +10,9 @@ from structr_pipeline.core.connectors.registry import source_header
 from structr_pipeline.core.connectors.shopify_export import write_shopify_csv
 from structr_pipeline.core.export import (
     build_summary,
+    product_records,
     write_errors_csv,
-    write_products_jsonl,
+    write_product_records,
     write_summary,
 )
 from structr_pipeline.partitions import import_batch
@@ -55,8 +56,9 @@ def product_bundle(
         "errors_csv": out_dir / "errors.csv",
         "summary_json": out_dir / "summary.json",
     }
-    write_products_jsonl(validated_products, paths["products_jsonl"])
-    write_shopify_csv(validated_products, paths["shopify_import_csv"])
+    records = list(product_records(validated_products))
+    write_product_records(records, paths["products_jsonl"])
+    write_shopify_csv(records, paths["shopify_import_csv"])
     write_errors_csv(rejected_rows, source_header(source_rows), paths["errors_csv"])
     upsert = upsert_products(db, validated_products, batch_id)
 

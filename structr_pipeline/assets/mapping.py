@@ -34,6 +34,7 @@ def mapped_products(
             "rows_in": len(source_rows),
             "variants": len(frame),
             "products": int(frame["handle"].nunique()),
+            "image_rows_folded": mapping.image_rows,
             "mapping": dg.MetadataValue.md(mapping_table),
         }
     )

@@ -81,6 +81,7 @@ def validate_batch(
             "variants": len(valid),
             "products": int(valid["handle"].nunique()),
             "rows_with_warnings": result.warnings_count,
+            **{f"fixed_{kind}": count for kind, count in sorted(result.fixes.items())},
         },
     )
     yield dg.Output(

@@ -15,7 +15,7 @@ import os
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +50,8 @@ def escape_formula(cell: str) -> str:
 
 
 @contextmanager
-def _atomic_text(path: Path, newline: str | None = None) -> Iterator[IO[str]]:
+def atomic_text(path: Path, newline: str | None = None) -> Iterator[IO[str]]:
+    """Open a UTF-8 text file for writing that appears at ``path`` only once complete."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
@@ -134,9 +135,14 @@ def product_records(validated: pd.DataFrame) -> Iterator[dict[str, Any]]:
 
 def write_products_jsonl(validated: pd.DataFrame, path: Path) -> int:
     """Write ``products.jsonl`` (UTF-8, one product object per line); returns the product count."""
+    return write_product_records(product_records(validated), path)
+
+
+def write_product_records(records: Iterable[dict[str, Any]], path: Path) -> int:
+    """Write records from ``product_records`` as ``products.jsonl``; returns how many."""
     count = 0
-    with _atomic_text(path, newline="\n") as f:
-        for record in product_records(validated):
+    with atomic_text(path, newline="\n") as f:
+        for record in records:
             f.write(json.dumps(record, ensure_ascii=False))
             f.write("\n")
             count += 1
@@ -162,7 +168,7 @@ def write_errors_csv(rejected: pd.DataFrame, source_header: list[str], path: Pat
     ordered = (
         rejected.sort_values(SOURCE_LINE, kind="stable") if len(rejected) else rejected
     ).to_dict("records")
-    with _atomic_text(path, newline="") as f:
+    with atomic_text(path, newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow([*source_header, errors_column])
         for row in ordered:
@@ -245,7 +251,7 @@ def write_summary(summary: Mapping[str, Any], path: Path) -> None:
     """Write ``summary.json`` (pretty, sorted keys); adds ``created_at`` (UTC) when missing."""
     content = dict(summary)
     content.setdefault("created_at", datetime.now(UTC).isoformat())
-    with _atomic_text(path, newline="\n") as f:
+    with atomic_text(path, newline="\n") as f:
         json.dump(content, f, ensure_ascii=False, indent=2, sort_keys=True, default=_plain)
         f.write("\n")
 

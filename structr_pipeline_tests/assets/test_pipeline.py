@@ -9,10 +9,10 @@ import shutil
 import dagster as dg
 import pandas as pd
 import pytest
-from structr_pipeline.store.batches import get_batch
-from structr_pipeline.store.catalog import count_products, read_catalog
 
 from structr_pipeline.runner import register_batch, run_batch
+from structr_pipeline.store.batches import get_batch
+from structr_pipeline.store.catalog import count_products, read_catalog
 
 
 def run_file(defs, instance, path):

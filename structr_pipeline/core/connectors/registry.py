@@ -18,11 +18,17 @@ class SourceMapping:
     frame: pd.DataFrame
     field_sources: dict[str, str]
     source_format: str
+    image_rows: int
 
 
 def source_header(frame: pd.DataFrame) -> list[str]:
     """The source file's header: the frame's columns without the bookkeeping ones."""
     return [c for c in frame.columns if c not in BOOKKEEPING_COLUMNS]
+
+
+def field_sources_for(header: list[str]) -> dict[str, str]:
+    """For each canonical field, the source column it is read from."""
+    return shopify_csv.field_sources_for(header)
 
 
 def map_source_frame(frame: pd.DataFrame, file_name: str) -> SourceMapping:
@@ -39,4 +45,5 @@ def map_source_frame(frame: pd.DataFrame, file_name: str) -> SourceMapping:
         frame=mapping.frame,
         field_sources=mapping.field_sources,
         source_format=f"shopify_{mapping.header_format}",
+        image_rows=mapping.image_rows,
     )

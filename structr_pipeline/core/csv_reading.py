@@ -1,0 +1,355 @@
+"""Reading a delimited text file into a frame of strings, detecting what nobody configured.
+
+``read_table`` guesses the encoding and the delimiter, takes the first non-empty record
+as the header and returns every record as one row of untouched ``str`` cells, together
+with the physical line it starts on (``SOURCE_LINE``) and, for a row whose cell count
+differs from the header's, a sentence saying so (``PARSE_ERROR``). A file that cannot be
+read as a table at all raises ``SourceFileError`` naming the file, the line and the column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from structr_pipeline.core.fields import PARSE_ERROR, SOURCE_LINE
+from structr_pipeline.core.issues import SourceFileError
+
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+_TRIED_DELIMITERS = "tried ',', ';', tab, '|'"
+
+# Records (header included) parsed with each candidate delimiter to judge it.
+_SAMPLE_RECORDS = 51
+_SAMPLE_CHARS = 1 << 20
+# Share of control characters in the first 8 KiB above which the text is called binary.
+_BINARY_SAMPLE_CHARS = 8192
+_BINARY_CONTROL_SHARE = 0.10
+# The stdlib default (128 Ki characters) is too small for long HTML descriptions.
+_FIELD_SIZE_LIMIT = 16 * 1024 * 1024
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+_VISIBLE = re.compile(r"[^\s\ufeff]")
+_RESERVED_NAMES = (SOURCE_LINE, PARSE_ERROR)
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """A source file read as a table: the frame plus what was detected about the file."""
+
+    frame: pd.DataFrame
+    header: list[str]
+    encoding: str
+    delimiter: str
+    file_name: str
+
+
+def read_table(path: Path, file_name: str | None = None) -> SourceTable:
+    """Read a CSV-like file into a ``SourceTable`` of string cells.
+
+    The encoding (BOM, then strict UTF-8, cp1252, latin-1) and the delimiter (one of
+    ``, ; tab |``) are detected. The frame has one row per record, the header names as
+    columns (every cell a ``str``, missing cells ``""``), then ``SOURCE_LINE`` (the
+    1-based physical line the record starts on) and ``PARSE_ERROR`` ("" unless the record
+    has a different number of cells than the header). ``file_name`` (default:
+    ``path.name``) is the name used in every error message.
+
+    Raises ``SourceFileError`` when the file is empty, binary, not a table, has a header
+    but no rows, a duplicated header name, or a quoted cell that is never closed.
+    """
+    path = Path(path)
+    name = file_name if file_name is not None else path.name
+    data = path.read_bytes()
+    if not data:
+        raise SourceFileError(name, "the file is empty (0 bytes)")
+    text, encoding = _decode(data)
+    visible = _VISIBLE.search(text)
+    if visible is None:
+        raise SourceFileError(name, "the file is empty (it holds only whitespace and blank lines)")
+    _check_text(name, data, text, encoding)
+    _check_not_other_format(name, text, visible.start())
+
+    previous_limit = csv.field_size_limit(_FIELD_SIZE_LIMIT)
+    try:
+        delimiter = _detect_delimiter(name, text)
+        frame, header = _parse(name, text, delimiter)
+    finally:
+        csv.field_size_limit(previous_limit)
+    return SourceTable(
+        frame=frame, header=header, encoding=encoding, delimiter=delimiter, file_name=name
+    )
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Decode the bytes, returning the text and the name of the encoding that worked."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data.decode("utf-8-sig"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+def _line_of(text: str, index: int) -> int:
+    """The 1-based physical line holding ``text[index]``."""
+    return len(_LINE_BREAK.findall(text, 0, index)) + 1
+
+
+def _check_text(name: str, data: bytes, text: str, encoding: str) -> None:
+    """Raise if the decoded text looks like binary content rather than text."""
+    nul = text.find("\x00")
+    if nul >= 0:
+        reason = (
+            f"does not look like a text file (binary content: NUL characters after decoding "
+            f"as {encoding}, the first on line {_line_of(text, nul)}){_binary_hint(data)}"
+        )
+        raise SourceFileError(name, reason)
+    sample = text[:_BINARY_SAMPLE_CHARS]
+    controls = len(_CONTROL_CHARS.findall(sample))
+    if controls > _BINARY_CONTROL_SHARE * len(sample):
+        reason = (
+            f"does not look like a text file (binary content: {controls} of the first "
+            f"{len(sample)} characters are control characters after decoding as {encoding})"
+            f"{_binary_hint(data)}"
+        )
+        raise SourceFileError(name, reason)
+
+
+def _binary_hint(data: bytes) -> str:
+    """A suggestion for the commonest binary files people upload instead of a CSV."""
+    if data.startswith(b"PK\x03\x04"):
+        return "; it looks like an Excel workbook or a ZIP archive: export the sheet as CSV"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "; it looks like an old Excel (.xls) workbook: export the sheet as CSV"
+    head = data[:_BINARY_SAMPLE_CHARS]
+    if len(head) >= 4 and max(head[0::2].count(0), head[1::2].count(0)) > len(head) // 4:
+        return "; it looks like UTF-16 text without a byte-order mark: save it as UTF-8"
+    return ""
+
+
+def _check_not_other_format(name: str, text: str, first_visible: int) -> None:
+    """Raise if the first non-empty line shows the file is JSON, HTML or XML."""
+    first = text[first_visible]
+    if first in "{[":
+        raise SourceFileError(
+            name,
+            f"looks like JSON, not a CSV table (the first line starts with '{first}')",
+            line=_line_of(text, first_visible),
+        )
+    if first == "<":
+        raise SourceFileError(
+            name,
+            "looks like HTML or XML, not a CSV table (the first line starts with '<')",
+            line=_line_of(text, first_visible),
+        )
+
+
+def _is_blank(cells: list[str]) -> bool:
+    """True for a record with no visible content (it cannot be the header)."""
+    return all(not cell.replace("\ufeff", "").strip() for cell in cells)
+
+
+def _reader(lines: Iterable[str], delimiter: str):
+    return csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+
+
+def _detect_delimiter(name: str, text: str) -> str:
+    """Pick the delimiter giving a multi-cell header and the most consistent cell counts."""
+    truncated = len(text) > _SAMPLE_CHARS
+    sample = text[:_SAMPLE_CHARS]
+    best: tuple[float, int, int] | None = None
+    chosen = ""
+    header_line = 1
+    for rank, delimiter in enumerate(DELIMITERS):
+        counts: list[int] = []
+        line = 1
+        reader = _reader(io.StringIO(sample, newline=""), delimiter)
+        try:
+            for cells in reader:
+                if not counts and _is_blank(cells):
+                    continue
+                if not counts:
+                    line = reader.line_num
+                counts.append(len(cells))
+                if len(counts) >= _SAMPLE_RECORDS:
+                    break
+            else:
+                if truncated and len(counts) > 1:
+                    counts.pop()  # the sample may have cut this record short
+        except csv.Error:
+            pass
+        if not counts:
+            continue
+        if counts[0] == 1:
+            header_line = line
+            continue
+        rows = counts[1:]
+        consistency = sum(c == counts[0] for c in rows) / len(rows) if rows else 1.0
+        score = (consistency, counts[0], -rank)
+        if best is None or score > best:
+            best, chosen = score, delimiter
+    if not chosen:
+        raise SourceFileError(
+            name,
+            f"could not find a column delimiter in the header ({_TRIED_DELIMITERS}); "
+            "every candidate gives a single column",
+            line=header_line,
+        )
+    return chosen
+
+
+class _EndOfInput:
+    """Empty iterator that records that the csv reader asked for a line past the end."""
+
+    def __init__(self) -> None:
+        self.reached = False
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        self.reached = True
+        raise StopIteration
+
+
+def _unclosed_quote(name: str, line: int, column: str | None) -> SourceFileError:
+    return SourceFileError(
+        name,
+        "a quoted cell that starts here is never closed, so the rest of the file was read "
+        'into it; close the quote (a quote inside a cell is written as two quotes "")',
+        line=line,
+        column=column,
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _clean_header(name: str, cells: list[str], line: int) -> list[str]:
+    """Clean the header cells, name empty ones ``column_<k>`` and reject duplicates."""
+    cleaned = [cell.replace("\ufeff", "").strip() for cell in cells]
+    positions: dict[str, list[int]] = {}
+    for k, cell in enumerate(cleaned, start=1):
+        if cell:
+            positions.setdefault(cell, []).append(k)
+    for cell, where in positions.items():
+        if len(where) > 1:
+            times = "twice" if len(where) == 2 else f"{len(where)} times"
+            listed = ", ".join(str(k) for k in where[:-1]) + f" and {where[-1]}"
+            raise SourceFileError(
+                name,
+                f"the header names column '{cell}' {times} (columns {listed}); rename one",
+                line=line,
+                column=cell,
+            )
+        if cell in _RESERVED_NAMES:
+            raise SourceFileError(
+                name,
+                f"the header has a column named '{cell}', a name the pipeline keeps for its "
+                "own bookkeeping; rename it",
+                line=line,
+                column=cell,
+            )
+    header: list[str] = []
+    taken = set(positions)
+    for k, cell in enumerate(cleaned, start=1):
+        if not cell:
+            cell = f"column_{k}"
+            suffix = 2
+            while cell in taken:
+                cell = f"column_{k}_{suffix}"
+                suffix += 1
+            taken.add(cell)
+        header.append(cell)
+    return header
+
+
+def _parse(name: str, text: str, delimiter: str) -> tuple[pd.DataFrame, list[str]]:
+    """Parse the whole text with ``delimiter`` into the frame and the cleaned header."""
+    end = _EndOfInput()
+    reader = _reader(itertools.chain(io.StringIO(text, newline=""), end), delimiter)
+    header: list[str] | None = None
+    header_line = 0
+    width = 0
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    errors: list[str] = []
+    start = 1
+    try:
+        for cells in reader:
+            if end.reached:
+                column = None
+                if header is not None and len(cells) <= width:
+                    column = header[len(cells) - 1]
+                raise _unclosed_quote(name, start, column)
+            record_start = start
+            start = reader.line_num + 1
+            if header is None:
+                if _is_blank(cells):
+                    continue
+                header_line = record_start
+                header = _clean_header(name, cells, header_line)
+                width = len(header)
+                continue
+            if not cells:
+                continue
+            count = len(cells)
+            if count == width:
+                errors.append("")
+            elif count < width:
+                errors.append(
+                    f"the row has {_plural(count, 'cell')} but the header has {width}; "
+                    "the missing cells were left empty"
+                )
+                cells = cells + [""] * (width - count)
+            else:
+                extra = ", ".join(repr(cell) for cell in cells[width:])
+                errors.append(
+                    f"the row has {count} cells but the header has {width}; extra cells: {extra}"
+                )
+                cells = cells[:width]
+            rows.append(cells)
+            starts.append(record_start)
+    except csv.Error as exc:
+        raise SourceFileError(
+            name,
+            f"the record that starts here cannot be read ({exc}); most likely a quoted cell "
+            "that starts here is never closed",
+            line=start,
+        ) from exc
+
+    if header is None:  # only blank records, which the emptiness check should have caught
+        raise SourceFileError(name, "the file is empty (it holds only blank records)")
+    if not rows:
+        raise SourceFileError(
+            name,
+            f"the file has a header ({_plural(width, 'column')}) but no rows",
+            line=header_line,
+        )
+
+    cells_2d = np.empty((len(rows), width), dtype=object)
+    cells_2d[:] = rows
+    frame = pd.DataFrame(cells_2d, columns=header, copy=False)
+    frame[SOURCE_LINE] = np.asarray(starts, dtype=np.int64)
+    frame[PARSE_ERROR] = np.asarray(errors, dtype=object)
+    return frame, header

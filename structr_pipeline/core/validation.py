@@ -1,0 +1,302 @@
+"""Normalize mapped product rows, validate them against the schema, split valid from rejected.
+
+Normalization cleans every cell (text, prices, numbers, barcodes, HTML) and reports what
+it could not read; the pandera schema then checks every row lazily, so one pass finds
+every problem. A row with any error is rejected with its original cells and every
+reason; nothing is dropped: each source line ends up in exactly one of the two frames.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from structr_pipeline.core.connectors.registry import source_header
+from structr_pipeline.core.fields import (
+    CANONICAL_FIELDS,
+    PARSE_ERROR,
+    PRODUCT_FRAME_COLUMNS,
+    SOURCE_LINE,
+    SOURCE_LINES,
+    WARNINGS,
+)
+from structr_pipeline.core.issues import RowIssue, issues_from_json, issues_to_json
+from structr_pipeline.core.normalize import (
+    clean_text,
+    normalize_barcode,
+    normalize_status,
+    normalize_tags,
+    parse_number,
+    parse_price,
+    parse_whole_number,
+    sanitize_html,
+)
+from structr_pipeline.core.schema import ProductVariant, check_name, describe_failure
+
+# The columns of a rejected-rows frame.
+ORIGINAL = "original"
+ERRORS = "errors"
+REJECTED_COLUMNS: tuple[str, ...] = (SOURCE_LINE, SOURCE_LINES, ORIGINAL, ERRORS)
+
+MONEY_FIELDS = ("price", "compare_at_price", "cost_per_item")
+_CELL_COUNT = re.compile(r"has (\d+) cells? but the header has (\d+)")
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Valid rows (typed, the schema's columns) and rejected rows (original cells, reasons)."""
+
+    valid: pd.DataFrame
+    rejected: pd.DataFrame
+    warnings_count: int
+    fixes: dict[str, int]
+
+
+def _map_distinct(values: list[Any], fn: Callable[[Any], Any]) -> list[Any]:
+    """``fn`` applied to each value, computed once per distinct value."""
+    memo: dict[Hashable, Any] = {}
+    out = []
+    for value in values:
+        try:
+            out.append(memo[value])
+        except KeyError:
+            memo[value] = result = fn(value)
+            out.append(result)
+    return out
+
+
+class _Findings:
+    """Errors and warnings per row, and which fields already have an error."""
+
+    def __init__(self, lines: list[int], column_of: Callable[[str], str]) -> None:
+        self.lines = lines
+        self.column_of = column_of
+        self.errors: list[list[RowIssue]] = [[] for _ in lines]
+        self.warnings: list[list[RowIssue]] = [[] for _ in lines]
+        self.failed: list[set[str]] = [set() for _ in lines]
+        self.fixes: Counter[str] = Counter()
+
+    def error(self, i: int, field: str, check: str, value: str, message: str) -> None:
+        self.errors[i].append(RowIssue(self.lines[i], self.column_of(field), check, value, message))
+        self.failed[i].add(field)
+
+    def warning(self, i: int, field: str, check: str, value: str, message: str) -> None:
+        self.warnings[i].append(
+            RowIssue(self.lines[i], self.column_of(field), check, value, message)
+        )
+
+
+def _shape_issue(line: int, message: str, header: list[str]) -> RowIssue:
+    """The issue for a row whose cell count does not match the header, naming the column."""
+    match = _CELL_COUNT.search(message)
+    column = header[-1] if header else ""
+    if match:
+        found = int(match.group(1))
+        if found < len(header):
+            column = header[found]
+    return RowIssue(line, column, "row_shape", "", message)
+
+
+def _normalize(mapped: pd.DataFrame, findings: _Findings) -> dict[str, Any]:
+    """Every canonical field cleaned and typed; unreadable cells become errors."""
+    columns: dict[str, Any] = {}
+    for name in CANONICAL_FIELDS:
+        raw = mapped[name].tolist()
+        if name in MONEY_FIELDS or name in ("inventory_qty", "weight_grams"):
+            parser = {
+                "inventory_qty": parse_whole_number,
+                "weight_grams": parse_number,
+            }.get(name, parse_price)
+            parsed = _map_distinct(raw, parser)
+            for i, (_, problem) in enumerate(parsed):
+                if problem:
+                    findings.error(i, name, f"{name}_format", raw[i], problem)
+            numbers = [value for value, _ in parsed]
+            if name == "inventory_qty":
+                columns[name] = pd.array(numbers, dtype="Int64")
+            else:
+                columns[name] = np.array(
+                    [np.nan if v is None else v for v in numbers], dtype="float64"
+                )
+        elif name == "description_html":
+            cleaned = _map_distinct(raw, sanitize_html)
+            for i, result in enumerate(cleaned):
+                if result.active:
+                    findings.warning(
+                        i,
+                        name,
+                        "html_sanitized",
+                        "",
+                        "the sanitizer removed " + ", ".join(result.removed),
+                    )
+                elif result.removed:
+                    findings.fixes["html_markup_dropped"] += 1
+            columns[name] = [result.html for result in cleaned]
+        elif name == "barcode":
+            barcodes = _map_distinct(raw, normalize_barcode)
+            for i, barcode in enumerate(barcodes):
+                if barcode.check:
+                    findings.warning(i, name, barcode.check, raw[i], barcode.message or "")
+                if barcode.unquoted:
+                    findings.fixes["barcode_apostrophe_removed"] += 1
+            columns[name] = [b.value for b in barcodes]
+        elif name == "tags":
+            columns[name] = _map_distinct(raw, normalize_tags)
+        elif name == "status":
+            columns[name] = _map_distinct(raw, normalize_status)
+        else:
+            columns[name] = _map_distinct(raw, clean_text)
+    return columns
+
+
+def _schema_failures(typed: pd.DataFrame, findings: _Findings, skip: list[bool]) -> None:
+    """Run the schema lazily and record each failure not already explained by a parse error."""
+    try:
+        ProductVariant.validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        for field, check, value, index in zip(
+            cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=True
+        ):
+            if index is None or pd.isna(index):
+                raise  # a whole-frame failure (a dtype or a column) is a bug, not bad input
+            i = int(index)
+            if skip[i] or field in findings.failed[i]:
+                continue
+            shown = "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
+            findings.error(
+                i,
+                field,
+                check_name(str(check)),
+                str(shown),
+                describe_failure(str(check), shown),
+            )
+
+
+def validate_products(
+    mapped: pd.DataFrame,
+    source_rows: pd.DataFrame,
+    field_sources: dict[str, str],
+    file_name: str,
+) -> ValidationResult:
+    """Normalize and validate mapped rows; every source line ends up valid or rejected.
+
+    ``source_rows`` gives back the original cells of rejected rows; ``field_sources``
+    names the user's column for each canonical field, so every reason names the column
+    as the file spells it. Image-only lines folded into a rejected row move to another
+    accepted row of the same product, or are rejected with it when there is none.
+    """
+    header = source_header(source_rows)
+    mapped = mapped.reset_index(drop=True)
+    lines = [int(x) for x in mapped[SOURCE_LINE].tolist()]
+    findings = _Findings(lines, lambda field: field_sources.get(field, field))
+
+    broken = [bool(e) for e in mapped[PARSE_ERROR].tolist()] if PARSE_ERROR in mapped else []
+    broken = broken or [False] * len(mapped)
+    for i, problem in enumerate(broken):
+        if problem:
+            findings.errors[i].append(_shape_issue(lines[i], mapped[PARSE_ERROR].iat[i], header))
+
+    columns = _normalize(mapped, findings)
+    typed = pd.DataFrame({name: columns[name] for name in CANONICAL_FIELDS})
+    typed[SOURCE_LINE] = np.array(lines, dtype="int64")
+    for name in ("images", "attributes", WARNINGS, SOURCE_LINES):
+        typed[name] = mapped[name].astype(object).to_numpy()
+    typed = typed[list(PRODUCT_FRAME_COLUMNS)]
+    _schema_failures(typed, findings, broken)
+
+    rejected_mask = np.array([bool(e) for e in findings.errors], dtype=bool)
+    for i, problem in enumerate(broken):
+        if problem:
+            # only the shape error: the other cells of a ragged row are shifted
+            findings.errors[i] = [findings.errors[i][0]]
+
+    source_lines = [json.loads(text) for text in typed[SOURCE_LINES].tolist()]
+    orphans = _move_folded_lines(typed["handle"].tolist(), source_lines, rejected_mask)
+    typed[SOURCE_LINES] = [json.dumps(v) for v in source_lines]
+
+    warnings_text = []
+    for i, text in enumerate(typed[WARNINGS].tolist()):
+        issues = (issues_from_json(text) if text and text != "[]" else []) + findings.warnings[i]
+        warnings_text.append(issues_to_json(issues))
+    typed[WARNINGS] = warnings_text
+    valid = typed[~rejected_mask].reset_index(drop=True)
+
+    rejected_entries = [
+        (lines[i], findings.errors[i]) for i in np.flatnonzero(rejected_mask).tolist()
+    ]
+    handle_column = field_sources.get("handle", "handle")
+    for line, handle, product_line in orphans:
+        rejected_entries.append(
+            (
+                line,
+                [
+                    RowIssue(
+                        line,
+                        handle_column,
+                        "product_rejected",
+                        handle,
+                        f"this image row belongs to product '{handle}', whose every variant "
+                        f"row was rejected (see line {product_line})",
+                    )
+                ],
+            )
+        )
+    rejected = _rejected_frame(rejected_entries, source_rows, header)
+    warned = int((valid[WARNINGS] != "[]").sum())
+    return ValidationResult(
+        valid=valid, rejected=rejected, warnings_count=warned, fixes=dict(findings.fixes)
+    )
+
+
+def _move_folded_lines(
+    handles: list[str], source_lines: list[list[int]], rejected: np.ndarray
+) -> list[tuple[int, str, int]]:
+    """Give folded image lines of rejected rows to an accepted row of the same product.
+
+    Changes ``source_lines`` in place; returns the lines that no accepted row can take,
+    as ``(line, handle, line of the rejected product row)``.
+    """
+    first_accepted: dict[str, int] = {}
+    for i, handle in enumerate(handles):
+        if handle and not rejected[i] and handle not in first_accepted:
+            first_accepted[handle] = i
+    orphans = []
+    for i in np.flatnonzero(rejected).tolist():
+        own, *folded = source_lines[i]
+        if not folded:
+            continue
+        source_lines[i] = [own]
+        target = first_accepted.get(handles[i])
+        if target is not None:
+            source_lines[target].extend(folded)
+        else:
+            orphans.extend((line, handles[i], own) for line in folded)
+    return orphans
+
+
+def _rejected_frame(
+    entries: list[tuple[int, list[RowIssue]]], source_rows: pd.DataFrame, header: list[str]
+) -> pd.DataFrame:
+    """Rejected rows in line order: original cells as JSON and every reason."""
+    entries = sorted(entries, key=lambda entry: entry[0])
+    position = {int(line): p for p, line in enumerate(source_rows[SOURCE_LINE].tolist())}
+    picked = source_rows.iloc[[position[line] for line, _ in entries]][header]
+    originals = [json.dumps(record, ensure_ascii=False) for record in picked.to_dict("records")]
+    return pd.DataFrame(
+        {
+            SOURCE_LINE: pd.Series([line for line, _ in entries], dtype="int64"),
+            SOURCE_LINES: pd.Series([json.dumps([line]) for line, _ in entries], dtype=object),
+            ORIGINAL: pd.Series(originals, dtype=object),
+            ERRORS: pd.Series([issues_to_json(issues) for _, issues in entries], dtype=object),
+        },
+        columns=list(REJECTED_COLUMNS),
+    )
