@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from structr_pipeline.settings import StructrSettings
+from structr_pipeline.store.db import CatalogDB, normalize_url
 
 
 @pytest.fixture
@@ -30,3 +34,30 @@ def instance() -> Iterator[dg.DagsterInstance]:
     """A real, temporary Dagster instance (SQLite storage in a temporary folder)."""
     with dg.instance_for_test() as inst:
         yield inst
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL to a fresh schema in the PostgreSQL named by ``STRUCTR_TEST_POSTGRES_URL``.
+
+    Skips when the variable is unset, unless ``STRUCTR_REQUIRE_POSTGRES=1`` (as in CI),
+    which makes a missing server a failure. The schema is dropped afterwards.
+    """
+    base = os.environ.get("STRUCTR_TEST_POSTGRES_URL", "")
+    if not base:
+        reason = "PostgreSQL tests need STRUCTR_TEST_POSTGRES_URL (a database they may write to)"
+        if os.environ.get("STRUCTR_REQUIRE_POSTGRES"):
+            pytest.fail(f"{reason}; STRUCTR_REQUIRE_POSTGRES is set")
+        pytest.skip(reason)
+    schema = f"structr_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(normalize_url(base), poolclass=sa.NullPool)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = normalize_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        CatalogDB.dispose_all()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

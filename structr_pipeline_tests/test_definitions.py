@@ -30,7 +30,7 @@ def test_definitions_expose_the_batch_graph(defs: dg.Definitions) -> None:
         assert node.partitions_def is not None and node.partitions_def.name == "import_batch"
         assert node.description, f"{key.to_user_string()} has no description for the UI"
     check_keys = {k.name for k in graph.asset_check_keys}
-    assert "rows_conserved" in check_keys
+    assert {"rows_conserved", "matches_product_schema"} <= check_keys
     job = defs.resolve_job_def("import_batch_job")
     assert job.partitions_def.name == "import_batch"
     assert set(defs.resources) >= {"catalog", "io_manager"}

@@ -21,6 +21,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), Non
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _ALL_WHITESPACE = re.compile(r"\s+")
+_FORMULA_MARKS = ("=", "+", "-", "@")
 
 
 def clean_text(value: str, multiline: bool = False) -> str:
@@ -29,16 +30,20 @@ def clean_text(value: str, multiline: bool = False) -> str:
     Invisible characters (U+FEFF, zero-width spaces, soft hyphens) are removed and
     no-break and other Unicode spaces become plain spaces. A single-line value has every
     run of whitespace, line breaks included, collapsed to one space; a multi-line value
-    keeps its line breaks as ``\\n``.
+    keeps its line breaks as ``\\n``. The apostrophe a spreadsheet export puts before a
+    cell starting with ``=``, ``+``, ``-`` or ``@`` (so it is not run as a formula) goes.
     """
     if not value:
         return ""
     text = unicodedata.normalize("NFC", value.translate(_INVISIBLE))
     if multiline:
         text = _LINE_BREAKS.sub("\n", text)
-        text = _SPACES.sub(lambda m: " " if m.group(0) != "\t" else "\t", text)
-        return text.strip()
-    return _ALL_WHITESPACE.sub(" ", _SPACES.sub(" ", text)).strip()
+        text = _SPACES.sub(lambda m: " " if m.group(0) != "\t" else "\t", text).strip()
+    else:
+        text = _ALL_WHITESPACE.sub(" ", _SPACES.sub(" ", text)).strip()
+    if text[:1] == "'" and text[1:2] in _FORMULA_MARKS:
+        text = text[1:]
+    return text
 
 
 # Currency symbols and ISO codes a price cell may carry before or after the amount.
@@ -292,8 +297,10 @@ def sanitize_html(value: str) -> SanitizedHtml:
     text = clean_text(value, multiline=True)
     if not text:
         return SanitizedHtml("")
-    cleaned = nh3.clean(
-        text, attributes=_HTML_ATTRIBUTES, filter_style_properties=_STYLE_PROPERTIES
+    # Cleaned again afterwards: removed markup can leave whitespace at the edges.
+    cleaned = clean_text(
+        nh3.clean(text, attributes=_HTML_ATTRIBUTES, filter_style_properties=_STYLE_PROPERTIES),
+        multiline=True,
     )
     if "<" not in text and "javascript" not in text.lower():
         return SanitizedHtml(cleaned)

@@ -67,9 +67,12 @@ def test_sample_batch_end_to_end(defs, instance, sample_csv) -> None:
     materialized = instance.get_latest_materialization_event(dg.AssetKey("product_bundle"))
     assert materialized is not None
     assert materialized.asset_materialization.partition == batch_id
-    checks = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        [dg.AssetCheckKey(dg.AssetKey("validated_products"), "rows_conserved")]
-    )
+    check_keys = [
+        dg.AssetCheckKey(dg.AssetKey("validated_products"), name)
+        for name in ("rows_conserved", "matches_product_schema")
+    ]
+    checks = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
+    assert set(checks) == set(check_keys)
     assert all(c.status.value == "SUCCEEDED" for c in checks.values())
 
 
@@ -137,3 +140,22 @@ def test_unreadable_file_fails_with_a_clear_message(defs, instance, tmp_path) ->
     assert "notes.csv" in message and "Handle" in message
     catalog = defs.resources["catalog"]
     assert get_batch(catalog.db(), batch_id).status == "failed"
+
+
+@pytest.mark.postgres
+def test_batch_into_a_postgresql_catalog(postgres_url, tmp_path, instance, sample_csv) -> None:
+    from structr_pipeline.definitions import build_defs
+    from structr_pipeline.settings import StructrSettings
+
+    settings = StructrSettings(home=tmp_path / "pg_home", database_url=postgres_url)
+    defs = build_defs(settings)
+    catalog, batch_id, run = run_file(defs, instance, sample_csv)
+    assert run.success, run.errors + run.check_failures
+    first = read_catalog(catalog.db())
+    summary = json.loads((settings.exports_dir / batch_id / "summary.json").read_text())
+    assert len(first) == summary["counts"]["variants"]
+    assert get_batch(catalog.db(), batch_id).status == "completed"
+
+    again = run_batch(defs, instance, batch_id)
+    assert again.success
+    pd.testing.assert_frame_equal(first, read_catalog(catalog.db()))

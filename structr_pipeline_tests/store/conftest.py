@@ -8,35 +8,11 @@ test against PostgreSQL too; each test gets its own schema, dropped afterwards. 
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 
-from structr_pipeline.store.db import CatalogDB, normalize_url
-
-
-def _postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    base = os.environ.get("STRUCTR_TEST_POSTGRES_URL", "")
-    if not base:
-        reason = "PostgreSQL tests need STRUCTR_TEST_POSTGRES_URL (a database they may write to)"
-        if os.environ.get("STRUCTR_REQUIRE_POSTGRES"):
-            pytest.fail(f"{reason}; STRUCTR_REQUIRE_POSTGRES is set")
-        pytest.skip(reason)
-    schema = f"structr_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(normalize_url(base), poolclass=sa.NullPool)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = normalize_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        CatalogDB.dispose_all()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+from structr_pipeline.store.db import CatalogDB
 
 
 @pytest.fixture(
@@ -51,7 +27,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'db' / 'catalog.db'}"
         CatalogDB.dispose_all()
     else:
-        yield from _postgres_url(request)
+        yield request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture

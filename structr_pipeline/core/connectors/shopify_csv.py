@@ -72,10 +72,13 @@ def plan_columns(header: list[str], file_name: str) -> ColumnPlan:
             attributes.append((name, name, attribute_level(name)))
             continue
         if column.legacy != column.current:
-            if header_key(name) == header_key(column.legacy):
-                legacy += 1
-            else:
+            # Many current names differ from the legacy ones only in case: exact first.
+            if name.strip() == column.current or (
+                name.strip() != column.legacy and header_key(name) == header_key(column.current)
+            ):
                 current += 1
+            else:
+                legacy += 1
         if column.field is not None:
             if column.field in fields:
                 attributes.append((name, name, "variant"))
