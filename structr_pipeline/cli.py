@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -37,22 +38,32 @@ def _step_name(entry) -> str:
 @app.command("import")
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    source_kind: Annotated[
-        str, typer.Option(help="What kind of source the file is.")
-    ] = "shopify_csv",
+    profile: Annotated[
+        str | None,
+        typer.Option(help="Read the file with this mapping profile (STRUCTR_HOME/profiles)."),
+    ] = None,
+    source_kind: Annotated[str, typer.Option(help="What kind of source the file is.")] = "csv",
 ) -> None:
     """Register FILE as an import batch and run it through every stage, then print the bundle."""
     _prepare_dagster_home()
     import dagster as dg
 
+    from structr_pipeline.core.mapping.profiles import ProfileError, load_profile
     from structr_pipeline.definitions import build_defs
     from structr_pipeline.runner import register_batch, run_batch, step_count
     from structr_pipeline.store.batches import get_batch
 
     defs = build_defs()
     catalog = defs.resources["catalog"]
+    if profile is not None:
+        try:
+            load_profile(catalog.settings.profiles_dir, profile)
+        except ProfileError as exc:
+            console.print(f"[bold red]{exc}[/]")
+            raise typer.Exit(code=2) from exc
     instance = dg.DagsterInstance.get()
-    registered = register_batch(catalog, instance, file, source_kind=source_kind)
+    options = {"profile": profile} if profile else {}
+    registered = register_batch(catalog, instance, file, source_kind=source_kind, options=options)
     batch_id = registered.manifest.batch_id
     if registered.created:
         console.print(f"Registered [bold]{file.name}[/] as batch [bold]{batch_id}[/]")
@@ -80,6 +91,8 @@ def import_file(
         run = run_batch(defs, instance, batch_id, on_event=on_event)
         progress.update(task, description="done" if run.success else "failed")
 
+    for message in run.check_warnings:
+        console.print(f"[yellow]Warning[/] {message}")
     if not run.success:
         console.print(f"[bold red]Batch {batch_id} failed[/] (run {run.run_id})")
         for message in run.errors + run.check_failures:
@@ -89,7 +102,8 @@ def import_file(
     manifest = get_batch(catalog.db(), batch_id)
     summary_path = catalog.settings.exports_dir / batch_id / "summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    table = Table(title=f"Batch {batch_id}", show_header=False)
+    console.print(f"Batch [bold]{batch_id}[/]")
+    table = Table(show_header=False)
     for key, value in (manifest.counts or {}).items():
         table.add_row(key.replace("_", " "), str(value))
     console.print(table)
@@ -98,6 +112,86 @@ def import_file(
         console.print(f"  {path}")
     console.print(f"Catalog database: {catalog.database_url}")
     console.print(f"Dagster run: {run.run_id} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+
+
+@app.command("analyze")
+def analyze(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON.")] = False,
+    save_as: Annotated[
+        str | None,
+        typer.Option(
+            "--save-profile", help="Save the proposed mapping as this profile, to edit and reuse."
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="Apply this mapping profile to the proposal.")
+    ] = None,
+    rows: Annotated[int, typer.Option(help="How many rows to sample from the start.")] = 1000,
+) -> None:
+    """Propose how FILE's columns map onto the catalog, without importing anything."""
+    from structr_pipeline.analysis import analyze_file, profile_from
+    from structr_pipeline.core.issues import SourceFileError
+    from structr_pipeline.core.mapping.profiles import ProfileError, load_profile, save_profile
+    from structr_pipeline.settings import StructrSettings
+
+    settings = StructrSettings.from_env()
+    try:
+        chosen = load_profile(settings.profiles_dir, profile) if profile else None
+        analysis = analyze_file(file, chosen, max_rows=rows)
+    except (ProfileError, SourceFileError) as exc:
+        console.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(code=2) from exc
+    saved = None
+    if save_as:
+        if analysis.source_format.startswith("shopify"):
+            console.print(
+                f"[bold red]{file.name} is a Shopify export: it is read by Shopify's own "
+                "column spec and needs no profile[/]"
+            )
+            raise typer.Exit(code=2)
+        try:
+            saved = save_profile(settings.profiles_dir, profile_from(analysis, save_as))
+        except ProfileError as exc:
+            console.print(f"[bold red]{exc}[/]")
+            raise typer.Exit(code=2) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(analysis.to_json(), ensure_ascii=False, indent=2) + "\n")
+        return
+    _print_analysis(analysis)
+    if saved is not None:
+        console.print(f"Saved the mapping as profile [bold]{save_as}[/]: {saved}")
+        console.print(f"Edit it, then: structr import {file} --profile {save_as}")
+
+
+def _print_analysis(analysis) -> None:
+    console.print(
+        f"[bold]{analysis.file}[/]: {analysis.source_format}, encoding {analysis.encoding}, "
+        f"delimiter {analysis.delimiter!r}, {analysis.rows_sampled} rows sampled"
+    )
+    table = Table("source column", "field", "confidence", "evidence", title="Proposed mapping")
+    for column, proposal in analysis.proposal.columns.items():
+        if proposal.field is None:
+            continue
+        table.add_row(
+            column, proposal.field, f"{proposal.confidence:.2f}", "; ".join(proposal.evidence)
+        )
+    console.print(table)
+    if analysis.unmapped:
+        console.print("Kept as extra attributes: " + ", ".join(analysis.unmapped))
+    if analysis.missing_required:
+        console.print(
+            "[bold red]Not mapped, but required:[/] " + ", ".join(analysis.missing_required)
+        )
+    if analysis.preview:
+        preview = Table(*analysis.preview[0].keys(), title="First rows, as they would import")
+        for row in analysis.preview:
+            preview.add_row(*("" if v is None else str(v) for v in row.values()))
+        console.print(preview)
+    if analysis.rejected_in_sample:
+        console.print(f"{analysis.rejected_in_sample} sampled rows would be rejected, e.g.:")
+        for reason in analysis.first_reasons:
+            console.print(f"  {reason}")
 
 
 @batches_app.callback()

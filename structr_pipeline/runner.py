@@ -17,7 +17,12 @@ from dagster import DagsterEventType
 
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
-from structr_pipeline.store.batches import RegisteredBatch, register_file, update_batch_status
+from structr_pipeline.store.batches import (
+    RegisteredBatch,
+    register_file,
+    set_batch_options,
+    update_batch_status,
+)
 
 JOB_NAME = "import_batch_job"
 _PROGRESS_EVENTS = {
@@ -37,6 +42,7 @@ class BatchRun:
     success: bool
     errors: list[str] = field(default_factory=list)
     check_failures: list[str] = field(default_factory=list)
+    check_warnings: list[str] = field(default_factory=list)
 
 
 def register_batch(
@@ -49,7 +55,8 @@ def register_batch(
 ) -> RegisteredBatch:
     """Copy the file to landing, record its manifest and add its `import_batch` partition.
 
-    The same bytes registered twice give the same batch and no second partition.
+    The same bytes registered twice give the same batch and no second partition; when
+    ``options`` are given (a mapping profile, say) they replace the batch's options.
     """
     registered = register_file(
         catalog.db(),
@@ -59,6 +66,9 @@ def register_batch(
         options=options,
     )
     batch_id = registered.manifest.batch_id
+    if options is not None and not registered.created and registered.manifest.options != options:
+        manifest = set_batch_options(catalog.db(), batch_id, options)
+        registered = RegisteredBatch(manifest=manifest, created=False)
     if not instance.has_dynamic_partition(import_batch.name, batch_id):
         instance.add_dynamic_partitions(import_batch.name, [batch_id])
     return registered
@@ -85,11 +95,13 @@ def run_batch(
     batch_id: str,
     on_event: Callable[[dg.EventLogEntry], None] | None = None,
     poll_seconds: float = 0.2,
+    console_log_level: str = "WARNING",
 ) -> BatchRun:
     """Materialize every stage for one batch in this process, reporting step events.
 
     The batch's status in the catalog database is set to `failed` (with the first error)
-    when the run fails; the bundle stage sets `completed` itself.
+    when the run fails; the bundle stage sets `completed` itself. Dagster's console log
+    shows ``console_log_level`` and above; the run's full event log is in the instance.
     """
     job = defs.resolve_job_def(JOB_NAME)
     run_id = str(uuid.uuid4())
@@ -114,7 +126,11 @@ def run_batch(
         watcher.start()
     try:
         result = job.execute_in_process(
-            instance=instance, partition_key=batch_id, raise_on_error=False, run_id=run_id
+            instance=instance,
+            partition_key=batch_id,
+            raise_on_error=False,
+            run_id=run_id,
+            run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
         )
     finally:
         done.set()
@@ -125,17 +141,23 @@ def run_batch(
         for event in result.all_events
         if event.event_type == DagsterEventType.STEP_FAILURE
     ]
-    check_failures = [
-        f"{evaluation.check_name}: {evaluation.metadata}"
-        for evaluation in result.get_asset_check_evaluations()
-        if not evaluation.passed
-    ]
+    check_failures: list[str] = []
+    check_warnings: list[str] = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        text = f"{evaluation.check_name}: {evaluation.description or evaluation.metadata}"
+        if evaluation.severity == dg.AssetCheckSeverity.WARN:
+            check_warnings.append(text)
+        else:
+            check_failures.append(text)
     run = BatchRun(
         batch_id=batch_id,
         run_id=run_id,
         success=result.success and not check_failures,
         errors=errors,
         check_failures=check_failures,
+        check_warnings=check_warnings,
     )
     if not run.success:
         catalog = defs.resources["catalog"]

@@ -30,6 +30,11 @@ class StructrSettings:
         return self.home / "exports"
 
     @property
+    def profiles_dir(self) -> Path:
+        """Mapping profiles (``<name>.yaml``), written by users or by ``structr analyze``."""
+        return self.home / "profiles"
+
+    @property
     def storage_dir(self) -> Path:
         """Asset values (Parquet, one file per asset and partition)."""
         return self.home / "storage"

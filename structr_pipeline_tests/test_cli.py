@@ -56,3 +56,93 @@ def test_batches_with_no_batches(cli_env) -> None:
     result = CliRunner().invoke(app, ["batches"])
     assert result.exit_code == 0
     assert "No batches yet" in result.output
+
+
+SUPPLIER = (
+    "Artikelnummer;Bezeichnung;Preis;UVP;Bestand;Gewicht (kg);EAN;Hersteller;Notiz\n"
+    "A-100;Mütze grün;12,90;15,00;4;0,2;4006381333931;Kiln;ab Lager\n"
+    "A-101;Mütze rot;12,90;15,00;0;0,25;4006381333948;Kiln;\n"
+)
+
+
+@pytest.fixture
+def supplier_csv(cli_env):
+    path = cli_env / "lieferant.csv"
+    path.write_bytes(SUPPLIER.encode("cp1252"))
+    return path
+
+
+def test_analyze_json_contract(cli_env, supplier_csv) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(supplier_csv), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["encoding"], report["delimiter"]) == ("cp1252", ";")
+    assert list(report["columns"]) == SUPPLIER.splitlines()[0].split(";")
+    for column in report["columns"].values():
+        assert set(column) >= {"field", "confidence"}
+        assert 0.0 <= column["confidence"] <= 1.0
+    fields = {name: column["field"] for name, column in report["columns"].items()}
+    assert fields == {
+        "Artikelnummer": "sku",
+        "Bezeichnung": "title",
+        "Preis": "price",
+        "UVP": "compare_at_price",
+        "Bestand": "inventory_qty",
+        "Gewicht (kg)": "weight_grams",
+        "EAN": "barcode",
+        "Hersteller": "vendor",
+        "Notiz": None,
+    }
+    assert report["columns"]["Gewicht (kg)"]["unit_factor"] == 1000
+    assert report["missing_required"] == []
+    assert report["preview"][0]["title"] == "Mütze grün"
+    assert report["preview"][0]["price"] == 12.9
+    assert not (cli_env / "home" / "catalog.db").exists()  # a dry run registers nothing
+
+
+def test_analyze_prints_a_readable_proposal(cli_env, supplier_csv) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(supplier_csv)])
+    assert result.exit_code == 0, result.output
+    assert "Proposed mapping" in result.output
+    assert "Kept as extra attributes: Notiz" in result.output
+    assert "Mütze grün" in result.output
+
+
+def test_saved_profile_is_used_by_import_and_wins(cli_env, supplier_csv) -> None:
+    runner = CliRunner()
+    saved = runner.invoke(app, ["analyze", str(supplier_csv), "--save-profile", "kiln"])
+    assert saved.exit_code == 0, saved.output
+    path = cli_env / "home" / "profiles" / "kiln.yaml"
+    assert path.is_file()
+    edited = path.read_text(encoding="utf-8").replace("Notiz: null", "Notiz: seo_description")
+    path.write_text(edited, encoding="utf-8")
+
+    again = runner.invoke(app, ["analyze", str(supplier_csv), "--profile", "kiln", "--json"])
+    report = json.loads(again.output)
+    assert report["columns"]["Notiz"] == {
+        **report["columns"]["Notiz"],
+        "field": "seo_description",
+        "confidence": 1.0,
+    }
+
+    imported = runner.invoke(app, ["import", str(supplier_csv), "--profile", "kiln"])
+    assert imported.exit_code == 0, imported.output
+    (batch_dir,) = list((cli_env / "home" / "exports").iterdir())
+    products = [
+        json.loads(line) for line in (batch_dir / "products.jsonl").read_text().splitlines()
+    ]
+    assert [p["seo_description"] for p in products] == ["ab Lager", ""]
+    assert products[0]["variants"][0]["weight_grams"] == 200
+
+
+def test_import_with_an_unknown_profile_stops_before_registering(cli_env, supplier_csv) -> None:
+    result = CliRunner().invoke(app, ["import", str(supplier_csv), "--profile", "nope"])
+    assert result.exit_code == 2
+    assert "no mapping profile 'nope'" in result.output
+    assert not (cli_env / "home" / "landing").exists()
+
+
+def test_analyze_refuses_to_save_a_profile_for_a_shopify_export(cli_env, sample_csv) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(sample_csv), "--save-profile", "x"])
+    assert result.exit_code == 2
+    assert "Shopify export" in result.output

@@ -15,6 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BATCH_ASSETS = {
     "source_rows",
     "mapped_products",
+    "column_mapping",
     "validated_products",
     "rejected_rows",
     "product_bundle",
@@ -30,7 +31,7 @@ def test_definitions_expose_the_batch_graph(defs: dg.Definitions) -> None:
         assert node.partitions_def is not None and node.partitions_def.name == "import_batch"
         assert node.description, f"{key.to_user_string()} has no description for the UI"
     check_keys = {k.name for k in graph.asset_check_keys}
-    assert {"rows_conserved", "matches_product_schema"} <= check_keys
+    assert {"rows_conserved", "matches_product_schema", "required_fields_mapped"} <= check_keys
     job = defs.resolve_job_def("import_batch_job")
     assert job.partitions_def.name == "import_batch"
     assert set(defs.resources) >= {"catalog", "io_manager"}
@@ -43,7 +44,8 @@ def test_lineage_runs_from_source_to_bundle(defs: dg.Definitions) -> None:
         for key in graph.get_all_asset_keys()
     }
     assert parents["mapped_products"] == {"source_rows"}
-    assert parents["validated_products"] == {"mapped_products", "source_rows"}
+    assert parents["column_mapping"] == {"source_rows"}
+    assert parents["validated_products"] == {"mapped_products", "column_mapping", "source_rows"}
     assert parents["product_bundle"] == {"validated_products", "rejected_rows", "source_rows"}
 
 

@@ -8,8 +8,18 @@ import pandas as pd
 import pandera.pandas as pa
 
 from structr_pipeline.assets.validation import accounted_lines
+from structr_pipeline.core.connectors.registry import (
+    REQUIRED_FIELDS,
+    field_sources_of,
+    missing_required,
+)
 from structr_pipeline.core.schema import ProductVariant
 from structr_pipeline.partitions import import_batch
+from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.store.batches import get_batch
+
+# Below this confidence a required field's mapping is flagged for a person to check.
+MIN_CONFIDENCE = 0.7
 
 # Per-partition asset checks are a preview API in Dagster 1.13; they are what makes a
 # check guard one batch rather than load every batch, so we use them knowingly.
@@ -79,3 +89,65 @@ def matches_product_schema(validated_products: pd.DataFrame) -> dg.AssetCheckRes
             },
         )
     return dg.AssetCheckResult(passed=True, metadata={"rows": len(validated_products)})
+
+
+@dg.asset_check(
+    asset="mapped_products",
+    partitions_def=import_batch,
+    blocking=True,
+    additional_ins={"column_mapping": dg.AssetIn()},
+    description=(
+        "The fields a product cannot do without (title, price, and a handle or a SKU) are "
+        "each mapped from a source column: fails, blocking the later stages, when one is "
+        f"not mapped at all; warns when one is mapped with confidence below {MIN_CONFIDENCE}."
+    ),
+)
+def required_fields_mapped(
+    context: dg.AssetCheckExecutionContext,
+    catalog: CatalogStoreResource,
+    column_mapping: pd.DataFrame,
+) -> dg.AssetCheckResult:
+    """Title, price and handle-or-SKU are mapped, and with enough confidence."""
+    file_name = get_batch(catalog.db(), context.partition_key).original_name
+    sources = field_sources_of(column_mapping)
+    confidence = {
+        field: float(conf)
+        for field, conf in zip(column_mapping["field"], column_mapping["confidence"], strict=True)
+        if isinstance(field, str)
+    }
+    missing = missing_required(sources)
+    unsure = sorted(
+        f"{field} ← '{sources[field]}' ({confidence[field]:.2f})"
+        for group in REQUIRED_FIELDS
+        for field in group
+        if field in sources and confidence[field] < MIN_CONFIDENCE
+    )
+    metadata = {
+        "file": file_name,
+        "required": ", ".join(" or ".join(group) for group in REQUIRED_FIELDS),
+        "mapped": ", ".join(
+            f"{f} ← '{sources[f]}'" for g in REQUIRED_FIELDS for f in g if f in sources
+        ),
+    }
+    if missing:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=(
+                f"{file_name}: no column maps to {' nor '.join(missing)}; name the column in a "
+                f"mapping profile (structr analyze {file_name} --save-profile NAME, edit it, "
+                "then structr import FILE --profile NAME)"
+            ),
+            metadata={**metadata, "missing": ", ".join(missing)},
+        )
+    if unsure:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                f"{file_name}: required fields mapped with low confidence: {', '.join(unsure)}; "
+                "check them, or fix them in a mapping profile"
+            ),
+            metadata={**metadata, "low_confidence": ", ".join(unsure)},
+        )
+    return dg.AssetCheckResult(passed=True, metadata=metadata)

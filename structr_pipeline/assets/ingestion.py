@@ -7,22 +7,37 @@ import pandas as pd
 
 from structr_pipeline.core.csv_reading import read_table
 from structr_pipeline.core.fields import PARSE_ERROR
+from structr_pipeline.core.mapping.profiles import MappingProfile, load_profile
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
-from structr_pipeline.store.batches import get_batch
+from structr_pipeline.store.batches import BatchManifest, get_batch
 
 GROUP = "import_batch"
+
+
+def batch_profile(catalog: CatalogStoreResource, manifest: BatchManifest) -> MappingProfile | None:
+    """The mapping profile the batch names in its options, read as it is now, or None."""
+    name = (manifest.options or {}).get("profile")
+    return load_profile(catalog.settings.profiles_dir, name) if name else None
 
 
 @dg.asset(partitions_def=import_batch, group_name=GROUP, kinds={"pandas", "csv"})
 def source_rows(context: dg.AssetExecutionContext, catalog: CatalogStoreResource) -> pd.DataFrame:
     """Every record of the batch's input file as text, with its source line number.
 
-    Encoding, delimiter and BOM are detected. Nothing is dropped here: records with the
-    wrong number of cells are kept and flagged, and are rejected with reasons later.
+    Encoding, delimiter and BOM are detected, unless the batch's mapping profile fixes
+    them. Nothing is dropped here: records with the wrong number of cells are kept and
+    flagged, and are rejected with reasons later.
     """
     manifest = get_batch(catalog.db(), context.partition_key)
-    table = read_table(Path(manifest.landing_path))
+    profile = batch_profile(catalog, manifest)
+    options = profile.options if profile else None
+    table = read_table(
+        Path(manifest.landing_path),
+        manifest.original_name,
+        encoding=options.encoding if options else None,
+        delimiter=options.delimiter if options else None,
+    )
     frame = table.frame
     frame.attrs.clear()
     malformed = int((frame[PARSE_ERROR] != "").sum())

@@ -1,41 +1,93 @@
-"""Stage 2: map source columns onto the canonical product schema (`mapped_products`)."""
+"""Stage 2: map source columns onto the canonical product schema.
+
+`mapped_products` holds the rows, `column_mapping` the mapping that made them (one row
+per source column, with its confidence and evidence), which the required-fields check
+and the validation stage read.
+"""
+
+import json
 
 import dagster as dg
 import pandas as pd
 
-from structr_pipeline.assets.ingestion import GROUP
+from structr_pipeline.assets.ingestion import GROUP, batch_profile
 from structr_pipeline.core.connectors.registry import map_source_frame
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch
 
 
-@dg.asset(partitions_def=import_batch, group_name=GROUP, kinds={"pandas"})
-def mapped_products(
-    context: dg.AssetExecutionContext, catalog: CatalogStoreResource, source_rows: pd.DataFrame
-) -> pd.DataFrame:
-    """Source rows mapped onto the canonical schema, one row per variant.
+def mapping_table(mapping: pd.DataFrame) -> str:
+    """The column mapping as a markdown table: source column, field, confidence, evidence."""
+    lines = ["| source column | field | confidence | evidence |", "|---|---|---|---|"]
+    for row in mapping.itertuples(index=False):
+        field = row.field if isinstance(row.field, str) else "— (kept as attribute)"
+        evidence = "; ".join(json.loads(row.evidence)).replace("|", r"\|")
+        column = str(row.column).replace("|", r"\|")
+        lines.append(f"| {column} | {field} | {row.confidence:.2f} | {evidence} |")
+    return "\n".join(lines)
 
-    Shopify exports use their known column spec: variant rows inherit the product fields
-    of their handle's first row, image-only rows are folded into the product's images.
-    Columns that are not canonical fields are kept in `attributes`.
-    """
+
+@dg.multi_asset(
+    partitions_def=import_batch,
+    group_name=GROUP,
+    outs={
+        "mapped_products": dg.AssetOut(
+            description=(
+                "Source rows mapped onto the canonical schema, one row per variant. Shopify "
+                "exports use their column spec (variant rows inherit their product's fields, "
+                "image-only rows are folded into the product's images); any other CSV is "
+                "mapped by header and value evidence or by the batch's mapping profile. "
+                "Unmapped columns are kept in `attributes`."
+            ),
+            kinds={"pandas"},
+        ),
+        "column_mapping": dg.AssetOut(
+            description=(
+                "The mapping used for the batch: each source column, the canonical field it "
+                "fills (or none), the confidence in [0, 1] and the evidence behind it."
+            ),
+            kinds={"pandas"},
+        ),
+    },
+)
+def map_batch(
+    context: dg.AssetExecutionContext, catalog: CatalogStoreResource, source_rows: pd.DataFrame
+):
+    """Map the batch's columns (Shopify spec, proposal, or profile) and fold product rows."""
     manifest = get_batch(catalog.db(), context.partition_key)
-    mapping = map_source_frame(source_rows, manifest.original_name)
+    profile = batch_profile(catalog, manifest)
+    mapping = map_source_frame(source_rows, manifest.original_name, profile)
     frame = mapping.frame
-    mapping_table = "\n".join(
-        ["| canonical field | source column |", "|---|---|"]
-        + [f"| {field} | {column} |" for field, column in mapping.field_sources.items()]
+    columns = mapping.mapping_frame()
+    mapped = columns[columns["field"].notna() & ~columns["derived"]]
+    profile_metadata = (
+        {"profile": profile.name, "profile_fingerprint": profile.fingerprint()} if profile else {}
     )
-    context.add_output_metadata(
-        {
+    yield dg.Output(
+        frame,
+        output_name="mapped_products",
+        metadata={
             "dagster/row_count": len(frame),
             "source_format": mapping.source_format,
             "rows_in": len(source_rows),
             "variants": len(frame),
             "products": int(frame["handle"].nunique()),
             "image_rows_folded": mapping.image_rows,
-            "mapping": dg.MetadataValue.md(mapping_table),
-        }
+            "mapping": dg.MetadataValue.md(mapping_table(columns)),
+            **profile_metadata,
+        },
     )
-    return frame
+    yield dg.Output(
+        columns,
+        output_name="column_mapping",
+        metadata={
+            "dagster/row_count": len(columns),
+            "source_format": mapping.source_format,
+            "columns_mapped": len(mapped),
+            "columns_kept_as_attributes": int(columns["field"].isna().sum()),
+            "lowest_confidence": float(mapped["confidence"].min()) if len(mapped) else 0.0,
+            "mapping": dg.MetadataValue.md(mapping_table(columns)),
+            **profile_metadata,
+        },
+    )

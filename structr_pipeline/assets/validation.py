@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from structr_pipeline.assets.ingestion import GROUP
-from structr_pipeline.core.connectors.registry import field_sources_for, source_header
+from structr_pipeline.core.connectors.registry import field_sources_of
 from structr_pipeline.core.export import rejection_reasons
 from structr_pipeline.core.issues import issues_from_json
 from structr_pipeline.core.validation import validate_products
@@ -65,10 +65,11 @@ def validate_batch(
     catalog: CatalogStoreResource,
     source_rows: pd.DataFrame,
     mapped_products: pd.DataFrame,
+    column_mapping: pd.DataFrame,
 ):
     """Normalize text, prices, barcodes and HTML, then validate lazily (all errors at once)."""
     manifest = get_batch(catalog.db(), context.partition_key)
-    field_sources = field_sources_for(source_header(source_rows))
+    field_sources = field_sources_of(column_mapping)
     result = validate_products(mapped_products, source_rows, field_sources, manifest.original_name)
     valid, rejected = result.valid, result.rejected
     reasons = rejection_reasons(rejected)

@@ -53,25 +53,70 @@ class SourceTable:
     file_name: str
 
 
-def read_table(path: Path, file_name: str | None = None) -> SourceTable:
+def read_table(
+    path: Path,
+    file_name: str | None = None,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> SourceTable:
     """Read a CSV-like file into a ``SourceTable`` of string cells.
 
     The encoding (BOM, then strict UTF-8, cp1252, latin-1) and the delimiter (one of
-    ``, ; tab |``) are detected. The frame has one row per record, the header names as
-    columns (every cell a ``str``, missing cells ``""``), then ``SOURCE_LINE`` (the
-    1-based physical line the record starts on) and ``PARSE_ERROR`` ("" unless the record
-    has a different number of cells than the header). ``file_name`` (default:
-    ``path.name``) is the name used in every error message.
+    ``, ; tab |``) are detected unless given (a mapping profile may fix them). The frame
+    has one row per record, the header names as columns (every cell a ``str``, missing
+    cells ``""``), then ``SOURCE_LINE`` (the 1-based physical line the record starts on)
+    and ``PARSE_ERROR`` ("" unless the record has a different number of cells than the
+    header). ``file_name`` (default: ``path.name``) is the name used in every error message.
 
     Raises ``SourceFileError`` when the file is empty, binary, not a table, has a header
     but no rows, a duplicated header name, or a quoted cell that is never closed.
     """
     path = Path(path)
     name = file_name if file_name is not None else path.name
-    data = path.read_bytes()
+    return _read(name, path.read_bytes(), encoding, delimiter, limit=None, truncated=False)
+
+
+def read_sample(
+    path: Path,
+    max_rows: int = 1000,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_bytes: int = 8 << 20,
+) -> SourceTable:
+    """Read only the start of a file: at most ``max_rows`` records from its first bytes.
+
+    Detection works as in ``read_table`` but on what was read, so a large file is
+    analysed in about the time a small one takes. A record cut off by the byte limit is
+    left out.
+    """
+    path = Path(path)
+    with path.open("rb") as f:
+        data = f.read(max_bytes + 1)
+    truncated = len(data) > max_bytes
+    if truncated:
+        data = data[: data.rfind(b"\n", 0, max_bytes) + 1] or data[:max_bytes]
+    return _read(path.name, data, encoding, delimiter, limit=max_rows, truncated=truncated)
+
+
+def _read(
+    name: str,
+    data: bytes,
+    encoding: str | None,
+    delimiter: str | None,
+    limit: int | None,
+    truncated: bool,
+) -> SourceTable:
     if not data:
         raise SourceFileError(name, "the file is empty (0 bytes)")
-    text, encoding = _decode(data)
+    if encoding:
+        try:
+            text = data.decode(encoding)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise SourceFileError(name, f"cannot be decoded as {encoding}: {exc}") from exc
+    else:
+        text, encoding = _decode(data)
     visible = _VISIBLE.search(text)
     if visible is None:
         raise SourceFileError(name, "the file is empty (it holds only whitespace and blank lines)")
@@ -80,8 +125,8 @@ def read_table(path: Path, file_name: str | None = None) -> SourceTable:
 
     previous_limit = csv.field_size_limit(_FIELD_SIZE_LIMIT)
     try:
-        delimiter = _detect_delimiter(name, text)
-        frame, header = _parse(name, text, delimiter)
+        delimiter = delimiter or _detect_delimiter(name, text)
+        frame, header = _parse(name, text, delimiter, limit, truncated)
     finally:
         csv.field_size_limit(previous_limit)
     return SourceTable(
@@ -284,8 +329,14 @@ def _clean_header(name: str, cells: list[str], line: int) -> list[str]:
     return header
 
 
-def _parse(name: str, text: str, delimiter: str) -> tuple[pd.DataFrame, list[str]]:
-    """Parse the whole text with ``delimiter`` into the frame and the cleaned header."""
+def _parse(
+    name: str, text: str, delimiter: str, limit: int | None = None, truncated: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
+    """Parse the text with ``delimiter`` into the frame and the cleaned header.
+
+    ``limit`` stops after that many records; ``truncated`` says the text is the start of
+    a longer file, so a record still open at its end is dropped rather than an error.
+    """
     end = _EndOfInput()
     reader = _reader(itertools.chain(io.StringIO(text, newline=""), end), delimiter)
     header: list[str] | None = None
@@ -297,6 +348,8 @@ def _parse(name: str, text: str, delimiter: str) -> tuple[pd.DataFrame, list[str
     start = 1
     try:
         for cells in reader:
+            if end.reached and truncated:
+                break
             if end.reached:
                 column = None
                 if header is not None and len(cells) <= width:
@@ -330,6 +383,8 @@ def _parse(name: str, text: str, delimiter: str) -> tuple[pd.DataFrame, list[str
                 cells = cells[:width]
             rows.append(cells)
             starts.append(record_start)
+            if limit is not None and len(rows) >= limit:
+                break
     except csv.Error as exc:
         raise SourceFileError(
             name,

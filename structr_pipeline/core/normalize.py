@@ -46,8 +46,20 @@ def clean_text(value: str, multiline: bool = False) -> str:
     return text
 
 
+def clean_all(values: list[str], multiline: bool = False) -> list[str]:
+    """``clean_text`` over a column, computed once per distinct value."""
+    memo: dict[str, str] = {}
+    out = []
+    for value in values:
+        cleaned = memo.get(value)
+        if cleaned is None:
+            cleaned = memo[value] = clean_text(value, multiline)
+        out.append(cleaned)
+    return out
+
+
 # Currency symbols and ISO codes a price cell may carry before or after the amount.
-_CURRENCY = re.compile(
+CURRENCY = re.compile(
     r"(?i)(?:[A-Z]{2}\$|\$|€|£|¥|₹|₩|₽|₺|₪|₫|zł|kr\.?|"
     r"\b(?:usd|eur|gbp|cad|aud|nzd|chf|jpy|cny|sek|nok|dkk|pln|czk|huf|inr|brl|mxn|zar)\b)"
 )
@@ -100,7 +112,7 @@ def parse_price(value: str) -> tuple[float | None, str | None]:
     text = clean_text(value)
     if not text:
         return None, None
-    bare = _THOUSANDS_MARKS.sub("", _CURRENCY.sub("", text))
+    bare = _THOUSANDS_MARKS.sub("", CURRENCY.sub("", text))
     amount = _to_float(bare)
     if amount is None:
         return None, f"'{value}' is not a price (expected a number such as 12.99 or 12,99)"

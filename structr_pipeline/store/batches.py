@@ -251,3 +251,20 @@ def _json_ready(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):
         return value.item()
     return value
+
+
+def set_batch_options(db: CatalogDB, batch_id: str, options: dict[str, Any]) -> BatchManifest:
+    """Replace a batch's options.
+
+    Used when the same bytes are imported again with other options, such as another
+    mapping profile: the input stays the same, the way it is read changes.
+    """
+    with db.write() as conn:
+        result = conn.execute(
+            batches.update()
+            .where(batches.c.batch_id == batch_id)
+            .values(options=_json_ready(dict(options)), updated_at=datetime.now(UTC))
+        )
+        if result.rowcount == 0:
+            raise KeyError(f"no import batch {batch_id!r} in the catalog database")
+    return get_batch(db, batch_id)

@@ -131,13 +131,16 @@ def test_export_reimports_to_the_same_catalog(
     pd.testing.assert_frame_equal(first, second)
 
 
-def test_unreadable_file_fails_with_a_clear_message(defs, instance, tmp_path) -> None:
+def test_file_without_handle_or_sku_is_stopped_by_the_required_fields_check(
+    defs, instance, tmp_path
+) -> None:
     bad = tmp_path / "notes.csv"
     bad.write_text("Name,Price\nshirt,10\n", encoding="utf-8")
     _, batch_id, run = run_file(defs, instance, bad)
     assert not run.success
-    message = " ".join(run.errors)
-    assert "notes.csv" in message and "Handle" in message
+    (message,) = run.check_failures
+    assert message.startswith("required_fields_mapped: notes.csv: no column maps to handle or sku")
+    assert "--save-profile" in message
     catalog = defs.resources["catalog"]
     assert get_batch(catalog.db(), batch_id).status == "failed"
 
@@ -159,3 +162,64 @@ def test_batch_into_a_postgresql_catalog(postgres_url, tmp_path, instance, sampl
     again = run_batch(defs, instance, batch_id)
     assert again.success
     pd.testing.assert_frame_equal(first, read_catalog(catalog.db()))
+
+
+def write_supplier_sheet(path):
+    rows = [
+        "Artikelnummer;Bezeichnung;Preis;UVP;Bestand;Gewicht (kg);EAN;Hersteller;Notiz",
+        "A-100;Mütze grün;12,90;15,00;4;0,2;4006381333931;Kiln;ab Lager",
+        "A-101;Mütze rot;12,90;15,00;0;0,25;4006381333948;Kiln;",
+        "A-102;Schal;abc;15,00;1;0,3;;Kiln;",
+    ]
+    path.write_bytes(("\n".join(rows) + "\n").encode("cp1252"))
+    return path
+
+
+def test_a_supplier_sheet_is_mapped_by_itself(defs, instance, tmp_path) -> None:
+    sheet = write_supplier_sheet(tmp_path / "lieferant.csv")
+    catalog, batch_id, run = run_file(defs, instance, sheet)
+    assert run.success, run.errors + run.check_failures
+    assert run.check_warnings == []
+
+    stored = pd.read_parquet(
+        catalog.settings.storage_dir / "column_mapping" / f"{batch_id}.parquet"
+    )
+    own = stored[~stored["derived"]]
+    fields = dict(zip(own["column"], own["field"], strict=True))
+    assert fields["Artikelnummer"] == "sku" and fields["Preis"] == "price"
+    assert fields["Notiz"] is None
+    derived = stored[stored["derived"]]
+    assert list(zip(derived["column"], derived["field"], strict=True)) == [
+        ("Artikelnummer", "handle")
+    ]
+
+    mapped = instance.get_latest_materialization_event(dg.AssetKey("mapped_products"))
+    metadata = mapped.asset_materialization.metadata
+    assert metadata["source_format"].value == "generic_csv"
+    assert "| Gewicht (kg) | weight_grams |" in metadata["mapping"].value
+
+    out = catalog.settings.exports_dir / batch_id
+    products = [json.loads(line) for line in (out / "products.jsonl").read_text().splitlines()]
+    assert [p["handle"] for p in products] == ["a-100", "a-101"]
+    assert products[0]["variants"][0]["weight_grams"] == 200
+    assert products[0]["attributes"] == {"Notiz": "ab Lager"}
+    with (out / "errors.csv").open(newline="", encoding="utf-8") as f:
+        (rejected,) = list(csv.DictReader(f))
+    assert rejected["Preis"] == "abc" and "column 'Preis'" in rejected["errors"]
+
+
+def test_mapping_from_values_alone_runs_with_a_warning(defs, instance, tmp_path) -> None:
+    sheet = tmp_path / "export.csv"
+    lines = ["col_1,col_2,col_3,col_4"]
+    for i in range(40):
+        body = f"{400000000000 + i:012d}"
+        check = (10 - sum(int(d) * (3 if k % 2 else 1) for k, d in enumerate(body)) % 10) % 10
+        lines.append(f"KC-{100 + i},Walnut board no {i},{19 + i % 5}.90,{body}{check}")
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    catalog, batch_id, run = run_file(defs, instance, sheet)
+    assert run.success, run.errors + run.check_failures
+    (warning,) = run.check_warnings
+    assert warning.startswith("required_fields_mapped: export.csv: required fields mapped with")
+    assert "price ← 'col_3'" in warning
+    summary = json.loads((catalog.settings.exports_dir / batch_id / "summary.json").read_text())
+    assert summary["counts"]["rows_accepted"] == 40

@@ -182,7 +182,6 @@ def test_cp1252_semicolon_export_is_read(tmp_path) -> None:
         ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "text file"),
         ("feed.csv", b'{"products": [{"title": "Tee"}]}\n', "JSON"),
         ("notes.csv", b"Just some notes\nabout products\n", "delimiter"),
-        ("prices.csv", b"Name,Price\nshirt,10\n", "no 'Handle' (or 'URL handle') and no 'Title'"),
         ("twice.csv", b"Handle,Title,Title\ntee,Tee,Tee\n", "column 'Title'"),
     ],
 )

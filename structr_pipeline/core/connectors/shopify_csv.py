@@ -37,7 +37,7 @@ from structr_pipeline.core.fields import (
     WARNINGS,
 )
 from structr_pipeline.core.issues import RowIssue, SourceFileError
-from structr_pipeline.core.normalize import clean_text
+from structr_pipeline.core.normalize import clean_all, clean_text
 
 # Variant fields whose presence makes a row a variant rather than an image-only row
 # (the alt text of a variant's image is looked up, never read from the row).
@@ -149,12 +149,6 @@ def _column(frame: pd.DataFrame, name: str | None, n: int) -> list[str]:
     return frame[name].tolist() if name is not None else [""] * n
 
 
-def _map_cleaned(values: list[str]) -> list[str]:
-    """Each cell through ``clean_text`` (multi-line), computed once per distinct value."""
-    memo: dict[str, str] = {}
-    return [memo[v] if v in memo else memo.setdefault(v, clean_text(v, True)) for v in values]
-
-
 def _blank(values: list[str]) -> list[bool]:
     return [not v.strip() for v in values]
 
@@ -230,7 +224,8 @@ def map_shopify(table: SourceTable) -> ShopifyMapping:
     blank = {name: _blank(values[name]) for name in CANONICAL_FIELDS}
     src_blank = _blank(src)
     attribute_cells = [
-        (key, level, _map_cleaned(frame[name].tolist())) for name, key, level in plan.attributes
+        (key, level, clean_all(frame[name].tolist(), multiline=True))
+        for name, key, level in plan.attributes
     ]
 
     first_row: dict[str, int] = {}

@@ -1,0 +1,161 @@
+"""Mapping profiles: a user's saved column mapping and reading options, as small YAML files.
+
+A profile names, for each source column it cares about, the canonical field it fills
+(or ``null`` to keep the column as an extra attribute), plus options for reading the
+file: delimiter, encoding, decimal comma, weight unit, a default vendor. A profile
+always wins over the automatic proposal. Profiles live in ``STRUCTR_HOME/profiles/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from structr_pipeline.core.fields import CANONICAL_FIELDS
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+WEIGHT_UNITS: dict[str, float] = {
+    "g": 1.0,
+    "kg": 1000.0,
+    "lb": 453.59237,
+    "lbs": 453.59237,
+    "oz": 28.349523125,
+}
+_OPTION_NAMES = ("delimiter", "encoding", "decimal_comma", "weight_unit", "default_vendor")
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be found or read; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class ProfileOptions:
+    """How to read a file, where detection should not guess."""
+
+    delimiter: str | None = None
+    encoding: str | None = None
+    decimal_comma: bool = False
+    weight_unit: str | None = None
+    default_vendor: str | None = None
+
+
+@dataclass(frozen=True)
+class MappingProfile:
+    """A named column mapping (source column → canonical field or None) and its options."""
+
+    name: str
+    columns: dict[str, str | None]
+    options: ProfileOptions = field(default_factory=ProfileOptions)
+
+    def fingerprint(self) -> str:
+        """A short hash of the profile's content: it changes whenever the mapping would."""
+        content = {"columns": self.columns, "options": asdict(self.options)}
+        text = json.dumps(content, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def valid_profile_name(name: str) -> str:
+    """The profile name if it is a plain file name (letters, digits, ``_ . -``), else an error."""
+    if not _NAME.fullmatch(name or ""):
+        raise ProfileError(
+            f"'{name}' is not a usable profile name: use letters, digits, '_', '.' or '-' "
+            "(at most 64 characters, no folders)"
+        )
+    return name
+
+
+def profile_path(directory: Path, name: str) -> Path:
+    """Where the profile ``name`` lives in ``directory``."""
+    return Path(directory) / f"{valid_profile_name(name)}.yaml"
+
+
+def _validated(path: Path, name: str, content: Any) -> MappingProfile:
+    if not isinstance(content, dict):
+        raise ProfileError(f"{path}: a profile is a YAML mapping with 'columns' and 'options'")
+    unknown = set(content) - {"name", "columns", "options"}
+    if unknown:
+        raise ProfileError(f"{path}: unknown keys {sorted(unknown)}; expected columns, options")
+    columns = content.get("columns") or {}
+    if not isinstance(columns, dict):
+        raise ProfileError(f"{path}: 'columns' must map source column names to fields")
+    mapped: dict[str, str | None] = {}
+    for column, target in columns.items():
+        if target is not None and target not in CANONICAL_FIELDS:
+            raise ProfileError(
+                f"{path}: column '{column}' is mapped to '{target}', which is not a canonical "
+                f"field (one of: {', '.join(CANONICAL_FIELDS)}; or null to keep it as an "
+                "attribute)"
+            )
+        mapped[str(column)] = target
+    taken: dict[str, str] = {}
+    for column, target in mapped.items():
+        if target is not None and target in taken:
+            raise ProfileError(
+                f"{path}: field '{target}' is given to both '{taken[target]}' and '{column}'"
+            )
+        if target is not None:
+            taken[target] = column
+    options = content.get("options") or {}
+    if not isinstance(options, dict) or set(options) - set(_OPTION_NAMES):
+        raise ProfileError(f"{path}: 'options' may only hold {', '.join(_OPTION_NAMES)}")
+    unit = options.get("weight_unit")
+    if unit is not None and unit not in WEIGHT_UNITS:
+        raise ProfileError(
+            f"{path}: weight_unit '{unit}' is not one of {', '.join(sorted(WEIGHT_UNITS))}"
+        )
+    return MappingProfile(
+        name=name,
+        columns=mapped,
+        options=ProfileOptions(
+            delimiter=options.get("delimiter"),
+            encoding=options.get("encoding"),
+            decimal_comma=bool(options.get("decimal_comma", False)),
+            weight_unit=unit,
+            default_vendor=options.get("default_vendor"),
+        ),
+    )
+
+
+def load_profile(directory: Path, name: str) -> MappingProfile:
+    """Read the profile ``name`` from ``directory``; ``ProfileError`` says what is wrong."""
+    path = profile_path(directory, name)
+    if not path.is_file():
+        found = sorted(p.stem for p in Path(directory).glob("*.yaml"))
+        listed = ", ".join(found) if found else "none"
+        raise ProfileError(f"no mapping profile '{name}' in {directory} (profiles there: {listed})")
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{path}: not valid YAML: {exc}") from exc
+    return _validated(path, name, content)
+
+
+_HEADER_COMMENT = """\
+# structr mapping profile '{name}'.
+# columns: each source column and the canonical field it fills; null keeps the column as an
+#   extra attribute. Fields: {fields}.
+# options: delimiter, encoding, decimal_comma (true reads 1.299,00 as 1299.00),
+#   weight_unit (g, kg, lb, oz: the unit of the weight column), default_vendor.
+"""
+
+
+def save_profile(directory: Path, profile: MappingProfile) -> Path:
+    """Write the profile as YAML (with a comment explaining the format); returns its path."""
+    path = profile_path(directory, profile.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = {k: v for k, v in asdict(profile.options).items() if v not in (None, False)}
+    body = yaml.safe_dump(
+        {"columns": profile.columns, "options": options},
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+    )
+    header = _HEADER_COMMENT.format(name=profile.name, fields=", ".join(CANONICAL_FIELDS))
+    path.write_text(header + body, encoding="utf-8")
+    return path
