@@ -7,7 +7,7 @@ from typing import Any
 
 import dagster as dg
 
-from structr_pipeline.assets import bundle, checks, ingestion, mapping, validation
+from structr_pipeline.assets import bundle, checks, dedup, ingestion, mapping, validation
 from structr_pipeline.jobs import import_batch_job
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.resources.parquet_io_manager import PartitionedParquetIOManager
@@ -28,7 +28,7 @@ def build_defs(
     """Assemble the Definitions; tests pass their own settings or resources."""
     settings = settings or StructrSettings.from_env()
     resources = {**default_resources(settings), **(resource_overrides or {})}
-    stage_modules = [ingestion, mapping, validation, bundle]
+    stage_modules = [ingestion, mapping, validation, dedup, bundle]
     return dg.Definitions(
         assets=dg.load_assets_from_modules(stage_modules),
         asset_checks=dg.load_asset_checks_from_modules([checks]),

@@ -18,6 +18,9 @@ BATCH_ASSETS = {
     "column_mapping",
     "validated_products",
     "rejected_rows",
+    "deduplicated_products",
+    "duplicate_merges",
+    "possible_duplicates",
     "product_bundle",
 }
 
@@ -31,7 +34,12 @@ def test_definitions_expose_the_batch_graph(defs: dg.Definitions) -> None:
         assert node.partitions_def is not None and node.partitions_def.name == "import_batch"
         assert node.description, f"{key.to_user_string()} has no description for the UI"
     check_keys = {k.name for k in graph.asset_check_keys}
-    assert {"rows_conserved", "matches_product_schema", "required_fields_mapped"} <= check_keys
+    assert {
+        "required_fields_mapped",
+        "rows_conserved",
+        "matches_product_schema",
+        "rows_conserved_after_dedup",
+    } <= check_keys
     job = defs.resolve_job_def("import_batch_job")
     assert job.partitions_def.name == "import_batch"
     assert set(defs.resources) >= {"catalog", "io_manager"}
@@ -46,7 +54,14 @@ def test_lineage_runs_from_source_to_bundle(defs: dg.Definitions) -> None:
     assert parents["mapped_products"] == {"source_rows"}
     assert parents["column_mapping"] == {"source_rows"}
     assert parents["validated_products"] == {"mapped_products", "column_mapping", "source_rows"}
-    assert parents["product_bundle"] == {"validated_products", "rejected_rows", "source_rows"}
+    assert parents["deduplicated_products"] == {"validated_products", "column_mapping"}
+    assert parents["product_bundle"] == {
+        "deduplicated_products",
+        "duplicate_merges",
+        "possible_duplicates",
+        "rejected_rows",
+        "source_rows",
+    }
 
 
 def test_module_definitions_validate() -> None:

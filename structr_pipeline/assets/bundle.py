@@ -1,5 +1,6 @@
 """Stage 7: the files a user takes away, and the upsert into the catalog (`product_bundle`)."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +13,7 @@ from structr_pipeline.core.export import (
     build_summary,
     product_records,
     write_errors_csv,
+    write_frame_csv,
     write_product_records,
     write_summary,
 )
@@ -26,7 +28,9 @@ from structr_pipeline.store.catalog import upsert_products
     group_name=GROUP,
     kinds={"json", "csv"},
     ins={
-        "validated_products": dg.AssetIn(),
+        "deduplicated_products": dg.AssetIn(),
+        "duplicate_merges": dg.AssetIn(),
+        "possible_duplicates": dg.AssetIn(),
         "rejected_rows": dg.AssetIn(),
         "source_rows": dg.AssetIn(),
     },
@@ -34,7 +38,9 @@ from structr_pipeline.store.catalog import upsert_products
 def product_bundle(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,
-    validated_products: pd.DataFrame,
+    deduplicated_products: pd.DataFrame,
+    duplicate_merges: pd.DataFrame,
+    possible_duplicates: pd.DataFrame,
     rejected_rows: pd.DataFrame,
     source_rows: pd.DataFrame,
 ) -> dg.MaterializeResult:
@@ -42,8 +48,10 @@ def product_bundle(
 
     Writes `products.jsonl` (one product per line, variants and images nested),
     `shopify_import.csv` (Shopify's current import format), `errors.csv` (rejected rows
-    in their original columns plus an `errors` column, ready to fix and re-import) and
-    `summary.json`. The catalog upsert runs in one transaction and is idempotent.
+    in their original columns plus an `errors` column, ready to fix and re-import),
+    `merges.csv` (what was merged into what, and why), `possible_duplicates.csv` (pairs
+    to review) and `summary.json`. The catalog upsert runs in one transaction and is
+    idempotent.
     """
     db = catalog.db()
     batch_id = context.partition_key
@@ -54,23 +62,29 @@ def product_bundle(
         "products_jsonl": out_dir / "products.jsonl",
         "shopify_import_csv": out_dir / "shopify_import.csv",
         "errors_csv": out_dir / "errors.csv",
+        "merges_csv": out_dir / "merges.csv",
+        "possible_duplicates_csv": out_dir / "possible_duplicates.csv",
         "summary_json": out_dir / "summary.json",
     }
-    records = list(product_records(validated_products))
+    records = list(product_records(deduplicated_products))
     write_product_records(records, paths["products_jsonl"])
     write_shopify_csv(records, paths["shopify_import_csv"])
     write_errors_csv(rejected_rows, source_header(source_rows), paths["errors_csv"])
-    upsert = upsert_products(db, validated_products, batch_id)
+    write_frame_csv(duplicate_merges, paths["merges_csv"])
+    write_frame_csv(possible_duplicates, paths["possible_duplicates_csv"])
+    upsert = upsert_products(db, deduplicated_products, batch_id)
 
     summary = build_summary(
         batch_id=batch_id,
         source_file=manifest.original_name,
         sha256=manifest.sha256,
         rows_in=len(source_rows),
-        validated=validated_products,
+        validated=deduplicated_products,
         rejected=rejected_rows,
         files=paths,
         extra_counts={
+            "rows_merged": sum(len(json.loads(t)) for t in duplicate_merges["merged_lines"]),
+            "possible_duplicates": len(possible_duplicates),
             "catalog_inserted": upsert.inserted_products,
             "catalog_updated": upsert.updated_products,
             "catalog_unchanged": upsert.unchanged_products,

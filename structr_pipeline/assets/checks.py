@@ -1,5 +1,6 @@
 """Asset checks that guard every import batch."""
 
+import json
 import warnings
 from collections import Counter
 
@@ -42,10 +43,18 @@ def rows_conserved(
     validated_products: pd.DataFrame, source_rows: pd.DataFrame, rejected_rows: pd.DataFrame
 ) -> dg.AssetCheckResult:
     """Rows in = rows accepted + rows rejected; no line lost, none counted twice."""
+    return conservation(
+        source_rows,
+        accepted=accounted_lines(validated_products),
+        rejected=accounted_lines(rejected_rows),
+    )
+
+
+def conservation(source_rows: pd.DataFrame, **parts: list[int]) -> dg.AssetCheckResult:
+    """Every source line in exactly one of ``parts`` (named lists of lines): the check result."""
     source = Counter(source_rows["_source_line"].astype(int).tolist())
-    accepted = Counter(accounted_lines(validated_products))
-    rejected = Counter(accounted_lines(rejected_rows))
-    seen = accepted + rejected
+    counted = {name: Counter(lines) for name, lines in parts.items()}
+    seen: Counter[int] = sum(counted.values(), Counter())
     missing = sorted(source - seen)
     duplicated = sorted(line for line, n in seen.items() if n > 1)
     unknown = sorted(seen.keys() - source.keys())
@@ -53,12 +62,40 @@ def rows_conserved(
         passed=not (missing or duplicated or unknown),
         metadata={
             "rows_in": sum(source.values()),
-            "rows_accepted": sum(accepted.values()),
-            "rows_rejected": sum(rejected.values()),
+            **{f"rows_{name}": sum(c.values()) for name, c in counted.items()},
             "lost_lines": str(missing[:50]),
             "double_counted_lines": str(duplicated[:50]),
             "unknown_lines": str(unknown[:50]),
         },
+    )
+
+
+@dg.asset_check(
+    asset="deduplicated_products",
+    partitions_def=import_batch,
+    blocking=True,
+    additional_ins={
+        "source_rows": dg.AssetIn("source_rows"),
+        "rejected_rows": dg.AssetIn(),
+        "duplicate_merges": dg.AssetIn(),
+    },
+    description=(
+        "Conservation after deduplication: rows in = rows accepted + rows rejected + rows "
+        "merged into another as duplicates; every source line exactly once."
+    ),
+)
+def rows_conserved_after_dedup(
+    deduplicated_products: pd.DataFrame,
+    source_rows: pd.DataFrame,
+    rejected_rows: pd.DataFrame,
+    duplicate_merges: pd.DataFrame,
+) -> dg.AssetCheckResult:
+    """Rows in = accepted + rejected + merged, no line lost, none counted twice."""
+    return conservation(
+        source_rows,
+        accepted=accounted_lines(deduplicated_products),
+        rejected=accounted_lines(rejected_rows),
+        merged=[line for text in duplicate_merges["merged_lines"] for line in json.loads(text)],
     )
 
 

@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from structr_pipeline.assets.ingestion import GROUP, batch_profile
+from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.core.connectors.registry import map_source_frame
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
@@ -19,13 +20,16 @@ from structr_pipeline.store.batches import get_batch
 
 def mapping_table(mapping: pd.DataFrame) -> str:
     """The column mapping as a markdown table: source column, field, confidence, evidence."""
-    lines = ["| source column | field | confidence | evidence |", "|---|---|---|---|"]
-    for row in mapping.itertuples(index=False):
-        field = row.field if isinstance(row.field, str) else "— (kept as attribute)"
-        evidence = "; ".join(json.loads(row.evidence)).replace("|", r"\|")
-        column = str(row.column).replace("|", r"\|")
-        lines.append(f"| {column} | {field} | {row.confidence:.2f} | {evidence} |")
-    return "\n".join(lines)
+    rows = [
+        (
+            row.column,
+            row.field if isinstance(row.field, str) else "— (kept as attribute)",
+            f"{row.confidence:.2f}",
+            "; ".join(json.loads(row.evidence)),
+        )
+        for row in mapping.itertuples(index=False)
+    ]
+    return md_table(["source column", "field", "confidence", "evidence"], rows)
 
 
 @dg.multi_asset(

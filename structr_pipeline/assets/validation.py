@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from structr_pipeline.assets.ingestion import GROUP
+from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.core.connectors.registry import field_sources_of
 from structr_pipeline.core.export import rejection_reasons
 from structr_pipeline.core.issues import issues_from_json
@@ -19,24 +20,24 @@ PREVIEW_ROWS = 20
 
 def rejection_preview(rejected: pd.DataFrame, file_name: str) -> str:
     """A markdown table of the first rejected rows and their reasons."""
-    lines = ["| line | reasons |", "|---|---|"]
-    for line, errors in (
-        rejected[["_source_line", "errors"]].head(PREVIEW_ROWS).itertuples(index=False)
-    ):
-        reasons = "; ".join(i.describe() for i in issues_from_json(errors)).replace("|", r"\|")
-        lines.append(f"| {line} | {reasons} |")
-    if len(rejected) > PREVIEW_ROWS:
-        lines.append(f"| … | {len(rejected) - PREVIEW_ROWS} more in errors.csv |")
-    return f"**{file_name}**: {len(rejected)} rejected rows\n\n" + "\n".join(lines)
+    rows = [
+        (line, "; ".join(i.describe() for i in issues_from_json(errors)))
+        for line, errors in rejected[["_source_line", "errors"]]
+        .head(PREVIEW_ROWS)
+        .itertuples(index=False)
+    ]
+    more = (
+        f"{len(rejected) - PREVIEW_ROWS} more in errors.csv" if len(rejected) > PREVIEW_ROWS else ""
+    )
+    table = md_table(["line", "reasons"], rows, more)
+    return f"**{file_name}**: {len(rejected)} rejected rows\n\n" + table
 
 
 def reasons_table(reasons: list[dict]) -> str:
     """A markdown table of rejection reasons: check, rows affected, one example."""
-    lines = ["| check | rows | example |", "|---|---|---|"]
-    for r in reasons:
-        example = r["example"].replace("|", r"\|")
-        lines.append(f"| {r['check']} | {r['rows']} | {example} |")
-    return "\n".join(lines)
+    return md_table(
+        ["check", "rows", "example"], [(r["check"], r["rows"], r["example"]) for r in reasons]
+    )
 
 
 @dg.multi_asset(

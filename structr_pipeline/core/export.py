@@ -189,6 +189,16 @@ def _lines(frame: pd.DataFrame) -> set[int]:
     return lines
 
 
+def write_frame_csv(frame: pd.DataFrame, path: Path) -> int:
+    """Write a small report frame (merges, possible duplicates) as CSV; returns its rows."""
+    with atomic_text(path, newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(list(frame.columns))
+        for row in frame.itertuples(index=False):
+            writer.writerow([escape_formula(_text(v)) for v in row])
+    return len(frame)
+
+
 def rejection_reasons(rejected: pd.DataFrame, top: int | None = None) -> list[dict[str, Any]]:
     """How many rejected rows each check caused, most frequent first, with one example."""
     counts: Counter[str] = Counter()

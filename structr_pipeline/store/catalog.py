@@ -182,11 +182,13 @@ def _prepare(validated: pd.DataFrame, batch_id: str) -> list[_Product]:
                 batch_id=batch_id,
             )
             rows.append(variant)
+        # Variants in key order: the same products in another row order hash the same.
         content = {
             "product": row,
-            "variants": [
-                {k: v[k] for k in (*VARIANT_FIELDS, "variant_key", ATTRIBUTES)} for v in rows
-            ],
+            "variants": sorted(
+                ({k: v[k] for k in (*VARIANT_FIELDS, "variant_key", ATTRIBUTES)} for v in rows),
+                key=lambda v: v["variant_key"],
+            ),
         }
         digest = hashlib.sha256(
             json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
@@ -302,6 +304,23 @@ def upsert_products(db: CatalogDB, validated: pd.DataFrame, batch_id: str) -> Up
         unchanged_products=len(unchanged),
         variants_written=len(variant_rows),
     )
+
+
+def change_status(db: CatalogDB, frame: pd.DataFrame) -> dict[str, str]:
+    """Per handle of ``frame``: ``new``, ``changed`` or ``unchanged`` against the catalog.
+
+    Unchanged means the product's content (fields, images, attributes, variants) hashes
+    the same as what the catalog holds, exactly as ``upsert_products`` would judge it.
+    """
+    prepared = _prepare(frame, "")
+    with db.read() as conn:
+        existing = _existing_hashes(conn, sorted(p.handle for p in prepared), lock=False)
+    return {
+        p.handle: "new"
+        if p.handle not in existing
+        else ("unchanged" if existing[p.handle] == p.content_hash else "changed")
+        for p in prepared
+    }
 
 
 def read_catalog(db: CatalogDB) -> pd.DataFrame:

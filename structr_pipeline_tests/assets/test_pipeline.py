@@ -223,3 +223,62 @@ def test_mapping_from_values_alone_runs_with_a_warning(defs, instance, tmp_path)
     assert "price ← 'col_3'" in warning
     summary = json.loads((catalog.settings.exports_dir / batch_id / "summary.json").read_text())
     assert summary["counts"]["rows_accepted"] == 40
+
+
+def test_a_second_copy_from_a_reimport_merges_into_the_catalog_product(
+    defs, instance, sample_csv, tmp_path
+) -> None:
+    catalog, _, first = run_file(defs, instance, sample_csv)
+    assert first.success
+    before = count_products(catalog.db())
+    with sample_csv.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    copy_rows = [[*row] for row in body if row[0] == "canvas-tote"]
+    for row in copy_rows:
+        row[0] = "canvas-tote-1"  # what a re-import creates when the handle is taken
+        row[header.index("Variant Price")] = "26.00"
+    copy = tmp_path / "tote_copy.csv"
+    with copy.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header, *copy_rows])
+
+    _, batch_id, second = run_file(defs, instance, copy)
+    assert second.success, second.errors + second.check_failures
+    assert count_products(catalog.db()) == before  # no second copy
+    tote = read_catalog(catalog.db()).query("handle == 'canvas-tote'")
+    assert tote["price"].tolist() == [26.0]  # the newer batch wins for prices
+    out = catalog.settings.exports_dir / batch_id
+    with (out / "merges.csv").open(newline="", encoding="utf-8") as f:
+        merges = list(csv.DictReader(f))
+    assert {(m["survivor_handle"], m["merged_handle"], m["rule"]) for m in merges} >= {
+        ("canvas-tote", "canvas-tote-1", "same SKU")
+    }
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["rows_in"] == summary["counts"]["rows_accepted"]
+
+
+def test_shuffled_rows_leave_the_catalog_identical(defs, instance, tmp_path) -> None:
+    header = "SKU;Name;Brand;Price;Size"
+    rows = [
+        "H-S;Hoodie;Fieldhouse;49,00;S",
+        "H-M;Hoodie;Fieldhouse;49,00;M",
+        "C-1;Cap;Fieldhouse;19,00;",
+        "M-1;Mug;Kiln;12,50;",
+    ]
+    ordered = tmp_path / "ordered.csv"
+    ordered.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    shuffled = tmp_path / "shuffled.csv"
+    shuffled.write_text("\n".join([header, *reversed(rows)]) + "\n", encoding="utf-8")
+
+    catalog, _, first = run_file(defs, instance, ordered)
+    assert first.success, first.errors + first.check_failures
+    before = read_catalog(catalog.db())
+    assert sorted(before["handle"].unique()) == ["c-1", "h-m", "m-1"]  # hoodie sizes: one product
+
+    _, batch_id, second = run_file(defs, instance, shuffled)
+    assert second.success, second.errors + second.check_failures
+    pd.testing.assert_frame_equal(before, read_catalog(catalog.db()))
+    stored = pd.read_parquet(
+        catalog.settings.storage_dir / "deduplicated_products" / f"{batch_id}.parquet"
+    )
+    assert set(stored["_change"]) == {"unchanged"}

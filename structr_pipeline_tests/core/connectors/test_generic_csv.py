@@ -46,10 +46,11 @@ def test_images_options_and_extra_columns(tmp_path) -> None:
     path = tmp_path / "feed.csv"
     path.write_text(
         "SKU,Name,Price,Color,Images,URL Key,Care\n"
-        'T-1,Tee,25.00,Navy,"https://x.example/a.jpg, https://x.example/b.jpg",Navy Tee!,Wash cold\n',
+        "T-1,Tee,25.00,Navy,"
+        '"https://x.example/a.jpg, https://x.example/b.jpg",Navy Tee!,Wash cold\n',
         encoding="utf-8",
     )
-    mapping, result = run(path)
+    _, result = run(path)
     (row,) = result.valid.to_dict("records")
     assert (row["option1_name"], row["option1_value"]) == ("Color", "Navy")
     assert row["image_src"] == "https://x.example/a.jpg"

@@ -1,0 +1,112 @@
+"""Stage 4: merge duplicates within the batch and against the catalog.
+
+`deduplicated_products` holds the batch's products after merges, each marked new,
+changed or unchanged against the catalog; `duplicate_merges` says what was merged into
+what, by which rule, and which value of each field survived; `possible_duplicates`
+lists the pairs the matcher was unsure about, for a person to review.
+"""
+
+from functools import partial
+
+import dagster as dg
+import pandas as pd
+
+from structr_pipeline.assets.ingestion import GROUP
+from structr_pipeline.assets.markdown import md_table
+from structr_pipeline.core.dedup.matching import MatchSettings, match
+from structr_pipeline.core.dedup.merge import CHANGE, deduplicate
+from structr_pipeline.partitions import import_batch
+from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.store.catalog import change_status, read_catalog
+
+PREVIEW_ROWS = 20
+
+
+def _table(frame: pd.DataFrame, columns: list[str]) -> str:
+    """The first rows of a frame as a markdown table."""
+    more = f"{len(frame) - PREVIEW_ROWS} more" if len(frame) > PREVIEW_ROWS else ""
+    return md_table(columns, frame[columns].head(PREVIEW_ROWS).itertuples(index=False), more)
+
+
+@dg.multi_asset(
+    partitions_def=import_batch,
+    group_name=GROUP,
+    outs={
+        "deduplicated_products": dg.AssetOut(
+            description=(
+                "The batch's products after duplicates are merged (same SKU, same GTIN, same "
+                "name and brand, or a confident fuzzy match), within the batch and into the "
+                "catalog's products; each row marked `new`, `changed` or `unchanged` "
+                "(`_change`) against the catalog, so later stages can skip what is unchanged."
+            ),
+            kinds={"pandas"},
+        ),
+        "duplicate_merges": dg.AssetOut(
+            description=(
+                "Every merge: the surviving product, the merged product or row (with its "
+                "source lines), the rule or score that decided it, which value of each field "
+                "survived and why, and the conflicting values."
+            ),
+            kinds={"pandas"},
+        ),
+        "possible_duplicates": dg.AssetOut(
+            description=(
+                "Pairs of products the matcher scored in its uncertain band: not merged, "
+                "listed for a person to review."
+            ),
+            kinds={"pandas"},
+        ),
+    },
+)
+def deduplicate_batch(
+    context: dg.AssetExecutionContext,
+    catalog: CatalogStoreResource,
+    validated_products: pd.DataFrame,
+    column_mapping: pd.DataFrame,
+):
+    """Link duplicates by exact keys, then by fuzzy matching, and merge each group."""
+    db = catalog.db()
+    derived = column_mapping[column_mapping["derived"]]
+    result = deduplicate(
+        validated_products,
+        read_catalog(db),
+        matcher=partial(match, settings=MatchSettings()),
+        handles_given="handle" not in set(derived["field"]),
+    )
+    products = result.products
+    status = change_status(db, products)
+    products[CHANGE] = products["handle"].map(status).astype(object)
+    counts = products.drop_duplicates("handle")[CHANGE].value_counts()
+    yield dg.Output(
+        products,
+        output_name="deduplicated_products",
+        metadata={
+            "dagster/row_count": len(products),
+            "rows_in": len(validated_products),
+            "rows_merged": result.rows_merged,
+            "products": int(products["handle"].nunique()),
+            "products_new": int(counts.get("new", 0)),
+            "products_changed": int(counts.get("changed", 0)),
+            "products_unchanged": int(counts.get("unchanged", 0)),
+        },
+    )
+    yield dg.Output(
+        result.merges,
+        output_name="duplicate_merges",
+        metadata={
+            "dagster/row_count": len(result.merges),
+            "merges": dg.MetadataValue.md(
+                _table(result.merges, ["survivor_handle", "merged_handle", "rule", "conflicts"])
+            ),
+        },
+    )
+    yield dg.Output(
+        result.possible,
+        output_name="possible_duplicates",
+        metadata={
+            "dagster/row_count": len(result.possible),
+            "to_review": dg.MetadataValue.md(
+                _table(result.possible, ["handle", "other_handle", "other_in", "score", "rule"])
+            ),
+        },
+    )

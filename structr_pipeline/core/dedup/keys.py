@@ -1,0 +1,187 @@
+"""Text keys for product matching: title words, model numbers, brands and colours.
+
+A model number is a token that mixes letters and digits and is at least four characters
+long once ``-``, ``/``, ``.`` and spaces are removed and it is lower-cased, so
+``KDL-40V2500``, ``kdl40v2500`` and ``KDL 40V2500`` are one key. Quantities with a unit
+(``1080p``, ``16GB``, ``28-135mm``, ``802.11g``) and counted words (``8-Port``,
+``2-Way``) look like that too but name no product, so they are not model numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+from structr_pipeline.core.normalize import clean_text
+
+MIN_MODEL_LENGTH = 4
+# A model number made of digits only (a part number such as 910-000153) needs more
+# digits than a year, a wattage or a screen resolution has.
+MIN_DIGIT_MODEL_LENGTH = 6
+
+_MAX_TAIL_SPACES = 2
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# Letters of any script and digits (a word may be "café"; a model number is ASCII).
+_ALNUM_RUNS = re.compile(r"[^\W_]+")
+# Title tokens are separated by whitespace and punctuation other than - / . which often
+# sit inside model numbers (PS-LX350H, MB942Z/A, F3H982-10).
+_TOKEN_SPLIT = re.compile(r"[\s,;:()\[\]{}\"'`!?*+&|<>=~^#%@$®™©]+")
+_UNITS = (
+    "mm|cm|km|m|in|inch|inches|ft|feet|yd|gb|tb|mb|kb|ghz|mhz|khz|hz|w|kw|watt|watts|v|"
+    "mah|ah|mp|lb|lbs|oz|g|kg|ml|l|p|i|k|x|st|nd|rd|th|pk|pc|pcs|ct|min|mins|hr|hrs|db|"
+    "ms|bit|bits|gal|qt|cu|ppm|dpi|rpm|fps|cc|btu|amp|amps|ohm|ohms|lines|disc|discs"
+)
+# 1080p, 16gb, 28135mm, 2nd, 4x6in, 100x, 3.5-5.6: a number with a unit, not a model.
+_QUANTITY = re.compile(rf"^\d+(?:x\d+)*(?:{_UNITS})$")
+# 8port, 2way, 16bit, 3shelf: a count and a word.
+_COUNTED_WORD = re.compile(r"^\d{1,2}[a-z]{3,}$")
+# 802.11g and f/3.5-5.6 (Wi-Fi standards and lens apertures).
+_SPEC = re.compile(r"^(?:802\d+[a-z]*|f\d{2,}|\d+(?:ghz|mhz|gb|tb|mb)\d*)$")
+
+
+def ascii_fold(text: str) -> str:
+    """Accents dropped (``ÉX-1000`` → ``EX-1000``), other non-ASCII characters removed."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def compact(text: str) -> str:
+    """Lower-case ASCII letters and digits only: ``"Sony PS-LX350H"`` → ``"sonypslx350h"``."""
+    return _NON_ALNUM.sub("", ascii_fold(text).lower())
+
+
+def normalize_model(value: str) -> str:
+    """A model number as a key: lower-cased, without ``-``, ``/``, ``.``, spaces or other marks."""
+    return compact(clean_text(value))
+
+
+def is_model_code(code: str) -> bool:
+    """True for a normalized token that looks like a model or part number."""
+    if len(code) < MIN_MODEL_LENGTH:
+        return False
+    if code.isdigit():
+        return len(code) >= MIN_DIGIT_MODEL_LENGTH
+    if code.isalpha():
+        return False
+    return not (_QUANTITY.match(code) or _COUNTED_WORD.match(code) or _SPEC.match(code))
+
+
+class TitleKeys(NamedTuple):
+    """What ``title_tokens`` finds in a title."""
+
+    words: list[str]
+    codes: list[str]
+    joined: list[str]
+
+
+def title_tokens(text: str) -> TitleKeys:
+    """Split a title into words, model codes and joined codes.
+
+    Words are lower-cased runs of letters and digits, except that a model number is kept whole
+    (``PS-LX350H`` gives the word ``pslx350h``, not ``ps`` and ``lx350h``). Codes are the
+    model numbers in title order. Joined codes are a short letter word joined to the
+    model number after it (``MDR EX32LP/BLK`` gives ``mdrex32lpblk``).
+    """
+    words: list[str] = []
+    codes: list[str] = []
+    joined: list[str] = []
+    previous = ""
+    for raw in _TOKEN_SPLIT.split(text.lower()):
+        raw = raw.strip("-/.")
+        if not raw:
+            continue
+        code = _NON_ALNUM.sub("", ascii_fold(raw))
+        if is_model_code(code):
+            words.append(code)
+            codes.append(code)
+            if previous.isalpha() and 2 <= len(previous) <= 4:
+                joined.append(previous + code)
+            previous = ""
+            continue
+        parts = _ALNUM_RUNS.findall(raw)
+        words.extend(parts)
+        previous = parts[-1] if len(parts) == 1 else ""
+    return TitleKeys(words, codes, joined)
+
+
+def code_core(code: str) -> str:
+    """A model number without its trailing letters (a colour or region suffix), or "".
+
+    ``nnh965wh`` → ``nnh965``; "" when what is left is shorter than 4 characters or has no
+    letter (``5020fd`` → "").
+    """
+    core = code.rstrip("abcdefghijklmnopqrstuvwxyz")
+    if core == code or len(core) < MIN_MODEL_LENGTH or core.isdigit():
+        return ""
+    return core
+
+
+def trailing_code(title: str) -> str:
+    """The model number written at the end of a title after `` - `` (``… Switch - EZXS88W``).
+
+    A tail of up to three words is read as one code (``… - MDR EX32LP/BLK``).
+    """
+    head, sep, tail = title.rpartition(" - ")
+    if not sep or not head.strip():
+        return ""
+    tail = tail.strip()
+    if not tail or tail.count(" ") > _MAX_TAIL_SPACES:
+        return ""
+    code = compact(tail)
+    return code if is_model_code(code) else ""
+
+
+def primary_code(title: str, codes: list[str], model: str = "") -> str:
+    """The one model number that best names the product.
+
+    The ``model`` column when it holds a model number, else the code after a trailing
+    `` - ``, else the longest code in the title that mixes letters and digits (the
+    first of equals), else the longest all-digit code.
+    """
+    given = normalize_model(model)
+    if is_model_code(given):
+        return given
+    tail = trailing_code(title)
+    if tail:
+        return tail
+    return max(codes, key=lambda code: (not code.isdigit(), len(code)), default="")
+
+
+def brand_key(vendor: str, words: list[str]) -> str:
+    """The brand as a key: the first word of the vendor, else the first word of the title."""
+    if vendor:
+        parts = _ALNUM_RUNS.findall(vendor.lower())
+        if parts:
+            return parts[0]
+    for word in words[:1]:
+        if word.isalpha() and len(word) >= 2:
+            return word
+    return ""
+
+
+# Colour words and the colour codes that end model numbers, as one colour each.
+_COLOUR_WORDS = {
+    "black": "black", "white": "white", "silver": "silver", "stainless": "silver",
+    "chrome": "silver", "red": "red", "blue": "blue", "navy": "blue", "pink": "pink",
+    "green": "green", "gold": "gold", "gray": "gray", "grey": "gray", "graphite": "gray",
+    "brown": "brown", "bisque": "beige", "beige": "beige", "purple": "purple",
+    "orange": "orange", "yellow": "yellow", "titanium": "titanium",
+}  # fmt: skip
+_COLOUR_SUFFIXES = {
+    "b": "black", "bk": "black", "blk": "black", "w": "white", "wh": "white",
+    "wht": "white", "whi": "white", "s": "silver", "ss": "silver", "sil": "silver",
+    "slv": "silver", "pk": "pink", "pnk": "pink", "rd": "red", "tt": "titanium",
+}  # fmt: skip
+
+COLOURS = tuple(sorted(set(_COLOUR_WORDS.values())))
+
+
+def colours(words: list[str], code: str) -> frozenset[str]:
+    """The colours a title names, in words or as the suffix of its model number."""
+    found = {_COLOUR_WORDS[w] for w in words if w in _COLOUR_WORDS}
+    suffix = code[len(code_core(code)) :] if code_core(code) else ""
+    if suffix in _COLOUR_SUFFIXES:
+        found.add(_COLOUR_SUFFIXES[suffix])
+    return frozenset(found)
