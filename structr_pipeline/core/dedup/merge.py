@@ -296,7 +296,8 @@ def _fuzzy(
     possible: list[dict[str, Any]] = []
     runs = [(mine, None)]
     if len(catalog):
-        free = catalog[[links.find(("c", h)) == ("c", h) for h in catalog["handle"]]]
+        taken = {links.find(("b", h)) for h in batch["handle"]}
+        free = catalog[[links.find(("c", h)) not in taken for h in catalog["handle"]]]
         if len(free):
             runs.append((mine, _product_table(free, "c")))
     for left, right in runs:
@@ -309,14 +310,14 @@ def _fuzzy(
             b = other["node"].iat[int(row.right)]
             if a == b or links.find(a) == links.find(b):
                 continue
+            own_handles = handles_given and right is None
             safe = (
-                not (handles_given and right is None)
+                not own_handles
                 and row.decision == "match"
                 and _signal(row.model) >= SAFE_MODEL_SIGNAL
                 and _signal(row.title) >= SAFE_TITLE_SIGNAL
                 and _signal(row.brand, default=1.0) >= 0.5
             )
-            own_handles = handles_given and right is None
             if safe:
                 links.link(a, b, f"fuzzy match ({row.rule})", float(row.score))
             elif own_handles and row.decision != "match":

@@ -221,3 +221,38 @@ def test_nothing_lost_on_a_real_export(datasets_dir) -> None:
     result = deduplicate(valid, NO_CATALOG)
     assert sorted(lines(result.products) + merged_lines(result.merges)) == lines(valid)
     assert result.products["handle"].nunique() <= valid["handle"].nunique()
+
+
+def test_fuzzy_matches_merge_only_with_a_model_number(tmp_path) -> None:
+    from functools import partial
+
+    from structr_pipeline.core.dedup.matching import MatchSettings, match
+
+    catalog = catalog_frame(
+        tmp_path,
+        [
+            product("sony-turntable", "Sony Turntable - PSLX350H", "SONY-1", "99.00",
+                    Vendor="Sony"),
+            product("bose-speakers", "Bose Acoustimass 5 Series III Speaker System", "BOSE-1",
+                    "399.00", Vendor="Bose"),
+        ],
+    )  # fmt: skip
+    batch = validated(
+        tmp_path,
+        [
+            product("ps-lx350h", "Sony PS-LX350H Belt Drive Turntable", "X-77", "95.00",
+                    Vendor="Sony"),
+            product("acoustimass", "Bose Acoustimass 5 Speaker System Series III", "Y-12",
+                    "389.00", Vendor="Bose"),
+        ],
+    )  # fmt: skip
+    matcher = partial(match, settings=MatchSettings())
+    result = deduplicate(batch, catalog, matcher=matcher)
+    merged = result.merges[result.merges["merged_handle"] == "ps-lx350h"]
+    assert merged["survivor_handle"].tolist() == ["sony-turntable"]
+    assert merged["rule"].iat[0].startswith("fuzzy match (model number")
+    assert "sony-turntable" in set(result.products["handle"])
+    # alike titles without a model number: listed for a person, not merged
+    assert "acoustimass" in set(result.products["handle"])
+    (pair,) = result.possible[result.possible["handle"] == "acoustimass"].to_dict("records")
+    assert (pair["other_handle"], pair["other_in"]) == ("bose-speakers", "catalog")
