@@ -3,6 +3,9 @@
 ``STRUCTR_HOME`` (default ``./.structr``) holds the catalog database, the landing
 copies of every batch's input, the stored asset values and the export bundles.
 ``STRUCTR_DATABASE_URL`` overrides the catalog database (SQLite file by default).
+``STRUCTR_LLM_PROVIDER`` (``offline`` by default, or ``openai``), ``STRUCTR_LLM_BASE_URL``,
+``STRUCTR_LLM_MODEL`` and ``STRUCTR_LLM_MAX_IN_FLIGHT`` choose the model that writes copy;
+the API key (``STRUCTR_LLM_API_KEY``) is never read here, only by the resource.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ class StructrSettings:
 
     home: Path
     database_url: str
+    llm_provider: str = "offline"
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_model: str = "gpt-4o-mini"
+    llm_max_in_flight: int = 8
 
     @property
     def landing_dir(self) -> Path:
@@ -41,8 +48,15 @@ class StructrSettings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> StructrSettings:
-        """Read ``STRUCTR_HOME`` and ``STRUCTR_DATABASE_URL`` with their defaults."""
+        """Read the ``STRUCTR_*`` variables, with their defaults."""
         env = os.environ if environ is None else environ
         home = Path(env.get("STRUCTR_HOME") or ".structr").expanduser().resolve()
         url = env.get("STRUCTR_DATABASE_URL") or f"sqlite:///{home / 'catalog.db'}"
-        return cls(home=home, database_url=url)
+        return cls(
+            home=home,
+            database_url=url,
+            llm_provider=env.get("STRUCTR_LLM_PROVIDER") or cls.llm_provider,
+            llm_base_url=env.get("STRUCTR_LLM_BASE_URL") or cls.llm_base_url,
+            llm_model=env.get("STRUCTR_LLM_MODEL") or cls.llm_model,
+            llm_max_in_flight=int(env.get("STRUCTR_LLM_MAX_IN_FLIGHT") or cls.llm_max_in_flight),
+        )

@@ -21,6 +21,7 @@ BATCH_ASSETS = {
     "deduplicated_products",
     "duplicate_merges",
     "possible_duplicates",
+    "generated_copy",
     "product_bundle",
 }
 
@@ -39,10 +40,11 @@ def test_definitions_expose_the_batch_graph(defs: dg.Definitions) -> None:
         "rows_conserved",
         "matches_product_schema",
         "rows_conserved_after_dedup",
+        "generation_failure_rate",
     } <= check_keys
     job = defs.resolve_job_def("import_batch_job")
     assert job.partitions_def.name == "import_batch"
-    assert set(defs.resources) >= {"catalog", "io_manager"}
+    assert set(defs.resources) >= {"catalog", "io_manager", "llm"}
 
 
 def test_lineage_runs_from_source_to_bundle(defs: dg.Definitions) -> None:
@@ -59,9 +61,11 @@ def test_lineage_runs_from_source_to_bundle(defs: dg.Definitions) -> None:
         "deduplicated_products",
         "duplicate_merges",
         "possible_duplicates",
+        "generated_copy",
         "rejected_rows",
         "source_rows",
     }
+    assert parents["generated_copy"] == {"deduplicated_products"}
 
 
 def test_module_definitions_validate() -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from structr_pipeline.assets.generation import COPY_FIELDS
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.core.connectors.registry import source_header
 from structr_pipeline.core.connectors.shopify_export import write_shopify_csv
@@ -22,6 +23,31 @@ from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch, update_batch_status
 from structr_pipeline.store.catalog import upsert_products
 
+# Copy that can be published: written now or taken from the cache.
+USABLE = ("generated", "cached")
+
+
+def with_generated_copy(records, generated: pd.DataFrame) -> list[dict]:
+    """Product records with their generated copy (and its status and flags) nested."""
+    by_handle = {row["handle"]: row for row in generated.to_dict("records")}
+    out = []
+    for record in records:
+        row = by_handle.get(record["handle"])
+        if row is not None:
+            copy = {name: row[name] for name in COPY_FIELDS} if row["status"] in USABLE else {}
+            for name in ("bullets", "image_alt"):
+                if name in copy:
+                    copy[name] = json.loads(copy[name] or "[]")
+            record["generated_copy"] = {
+                "status": row["status"],
+                "copy": copy,
+                "flags": json.loads(row["flags"] or "[]"),
+                "model": row["model"],
+                "prompt_version": row["prompt_version"],
+            }
+        out.append(record)
+    return out
+
 
 @dg.asset(
     partitions_def=import_batch,
@@ -31,6 +57,7 @@ from structr_pipeline.store.catalog import upsert_products
         "deduplicated_products": dg.AssetIn(),
         "duplicate_merges": dg.AssetIn(),
         "possible_duplicates": dg.AssetIn(),
+        "generated_copy": dg.AssetIn(),
         "rejected_rows": dg.AssetIn(),
         "source_rows": dg.AssetIn(),
     },
@@ -41,12 +68,14 @@ def product_bundle(
     deduplicated_products: pd.DataFrame,
     duplicate_merges: pd.DataFrame,
     possible_duplicates: pd.DataFrame,
+    generated_copy: pd.DataFrame,
     rejected_rows: pd.DataFrame,
     source_rows: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """The batch's bundle under `exports/<batch_id>/`, and its products upserted into the catalog.
 
-    Writes `products.jsonl` (one product per line, variants and images nested),
+    Writes `products.jsonl` (one product per line, variants, images and generated copy
+    nested),
     `shopify_import.csv` (Shopify's current import format), `errors.csv` (rejected rows
     in their original columns plus an `errors` column, ready to fix and re-import),
     `merges.csv` (what was merged into what, and why), `possible_duplicates.csv` (pairs
@@ -66,7 +95,7 @@ def product_bundle(
         "possible_duplicates_csv": out_dir / "possible_duplicates.csv",
         "summary_json": out_dir / "summary.json",
     }
-    records = list(product_records(deduplicated_products))
+    records = with_generated_copy(product_records(deduplicated_products), generated_copy)
     write_product_records(records, paths["products_jsonl"])
     write_shopify_csv(records, paths["shopify_import_csv"])
     write_errors_csv(rejected_rows, source_header(source_rows), paths["errors_csv"])
@@ -85,6 +114,10 @@ def product_bundle(
         extra_counts={
             "rows_merged": sum(len(json.loads(t)) for t in duplicate_merges["merged_lines"]),
             "possible_duplicates": len(possible_duplicates),
+            **{
+                f"copy_{status}": int(n)
+                for status, n in generated_copy["status"].value_counts().items()
+            },
             "catalog_inserted": upsert.inserted_products,
             "catalog_updated": upsert.updated_products,
             "catalog_unchanged": upsert.unchanged_products,

@@ -188,3 +188,35 @@ def required_fields_mapped(
             metadata={**metadata, "low_confidence": ", ".join(unsure)},
         )
     return dg.AssetCheckResult(passed=True, metadata=metadata)
+
+
+@dg.asset_check(
+    asset="generated_copy",
+    partitions_def=import_batch,
+    description=(
+        "The share of products whose copy could not be written (provider errors, answers "
+        "that failed validation twice); warns when any failed. Failed items are retried "
+        "by reprocessing, never by failing the batch."
+    ),
+)
+def generation_failure_rate(generated_copy: pd.DataFrame) -> dg.AssetCheckResult:
+    """How many products failed generation, and why (the first reasons)."""
+    attempted = generated_copy[generated_copy["status"] != "skipped_unchanged"]
+    failed = attempted[attempted["status"] == "failed"]
+    rate = len(failed) / len(attempted) if len(attempted) else 0.0
+    reasons = "\n".join(
+        f"- {h}: {e}" for h, e in zip(failed["handle"], failed["error"], strict=True)
+    )
+    return dg.AssetCheckResult(
+        passed=failed.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{len(failed)} of {len(attempted)} products have no copy"
+        if len(failed)
+        else None,
+        metadata={
+            "failed": len(failed),
+            "attempted": len(attempted),
+            "failure_rate": round(rate, 4),
+            "first_reasons": dg.MetadataValue.md(reasons[:4000] or "none"),
+        },
+    )

@@ -128,6 +128,23 @@ variants = sa.Table(
 )
 
 
+# Generated product copy, keyed by a hash of (product facts, brand voice, prompt version,
+# provider, model): the same input never goes to the model twice.
+generation_cache = sa.Table(
+    "generation_cache",
+    metadata,
+    sa.Column("cache_key", sa.String(64), primary_key=True),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("prompt_version", sa.String(64), nullable=False),
+    sa.Column("copy", sa.JSON, nullable=False),
+    sa.Column("flags", sa.JSON, nullable=False),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("completion_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
 def normalize_url(url: str) -> sa.URL:
     """Parse a database URL, pinning PostgreSQL to the installed psycopg2 driver."""
     parsed = make_url(url)

@@ -1,0 +1,136 @@
+"""Stage 5: LLM-written product copy for new and changed products (`generated_copy`)."""
+
+import json
+
+import dagster as dg
+import pandas as pd
+
+from structr_pipeline.assets.ingestion import GROUP
+from structr_pipeline.core.dedup.merge import CHANGE
+from structr_pipeline.core.generation.products import product_inputs
+from structr_pipeline.core.generation.prompts import BrandVoice, load_prompt
+from structr_pipeline.core.generation.providers import Usage, estimate_cost
+from structr_pipeline.core.generation.writer import write_copy
+from structr_pipeline.partitions import import_batch
+from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.resources.llm import LLMResource
+from structr_pipeline.store.batches import get_batch
+from structr_pipeline.store.generation_cache import CachedCopy, get_cached, put_cached
+
+STATUSES = ("generated", "cached", "failed", "skipped_unchanged")
+COPY_FIELDS = ("seo_title", "title", "description_html", "bullets", "meta_description", "image_alt")
+COLUMNS = (
+    "handle",
+    "status",
+    *COPY_FIELDS,
+    "flags",
+    "error",
+    "attempts",
+    "cache_key",
+    "provider",
+    "model",
+    "prompt_version",
+)
+
+
+@dg.asset(
+    partitions_def=import_batch,
+    group_name=GROUP,
+    kinds={"pandas"},
+    pool="llm",
+)
+def generated_copy(
+    context: dg.AssetExecutionContext,
+    catalog: CatalogStoreResource,
+    llm: LLMResource,
+    deduplicated_products: pd.DataFrame,
+) -> pd.DataFrame:
+    """Product-page copy for each new or changed product, one row per product.
+
+    SEO title, title, description (sanitized HTML with a bullet list), bullets, meta
+    description and alt text per image, validated, and checked against the product's own
+    facts (flags kept for the audit). Results are cached by a hash of the facts, brand
+    voice, prompt version and model, so the same input never reaches the model twice;
+    products unchanged since the catalog last saw them make no model call (their cached
+    copy is used when there is one). A product that
+    fails is recorded with its reason; it never fails the batch. With the default
+    `offline` provider the copy is template-based, composed from the product's attributes.
+    """
+    db = catalog.db()
+    manifest = get_batch(db, context.partition_key)
+    voice = BrandVoice(**(manifest.options or {}).get("brand_voice", {}))
+    template = load_prompt()
+    provider = llm.build()
+    is_unchanged = deduplicated_products[CHANGE] == "unchanged"
+    unchanged = set(deduplicated_products.loc[is_unchanged, "handle"])
+    products = product_inputs(deduplicated_products)
+
+    def cached(keys: list[str]) -> dict:
+        return {k: (c.copy, c.flags) for k, c in get_cached(db, keys).items()}
+
+    results = write_copy(products, provider, template, voice, cached, skip=unchanged)
+    put_cached(
+        db,
+        [
+            CachedCopy(
+                r.cache_key,
+                provider.name,
+                provider.model,
+                template.prompt_version,
+                r.copy,
+                r.flags,
+                r.usage.prompt_tokens,
+                r.usage.completion_tokens,
+            )
+            for r in results
+            if r.status == "generated" and r.copy is not None
+        ],
+    )
+    rows = []
+    for r in results:
+        copy = r.copy or {}
+        row = {name: copy.get(name, "") for name in COPY_FIELDS}
+        row["bullets"] = json.dumps(copy.get("bullets", []), ensure_ascii=False)
+        row["image_alt"] = json.dumps(copy.get("image_alt", []), ensure_ascii=False)
+        row.update(
+            handle=r.handle,
+            status=r.status,
+            flags=json.dumps(r.flags, ensure_ascii=False),
+            error=r.error,
+            attempts=r.attempts,
+            cache_key=r.cache_key,
+            provider=provider.name,
+            model=provider.model,
+            prompt_version=template.prompt_version,
+        )
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["attempts"] = frame["attempts"].astype("int64")
+
+    usage = Usage()
+    for r in results:
+        usage = usage + r.usage
+    cost = estimate_cost(usage, provider.model)
+    status = frame["status"].value_counts()
+    context.add_output_metadata(
+        {
+            "dagster/row_count": len(frame),
+            "provider": provider.name,
+            "model": provider.model,
+            "prompt_version": template.prompt_version,
+            "copy_kind": (
+                "template-based (offline provider: composed from the product's own attributes)"
+                if provider.name == "offline"
+                else "written by the model"
+            ),
+            **{f"products_{k}": int(status.get(k, 0)) for k in STATUSES},
+            "model_calls": sum(r.attempts for r in results),
+            "flagged": int((~frame["flags"].isin(["", "[]"])).sum()),
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "estimated_cost_usd": (
+                cost if cost is not None else dg.MetadataValue.text("unknown for this model")
+            ),
+        }
+    )
+    return frame

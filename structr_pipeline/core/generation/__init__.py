@@ -1,0 +1,1 @@
+"""LLM-written product copy: chat providers, prompts and the generation of copy fields."""

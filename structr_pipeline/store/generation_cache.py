@@ -1,0 +1,79 @@
+"""The generation cache: product copy already written, keyed by the hash of its inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from structr_pipeline.store.db import CatalogDB, generation_cache
+
+_IN_CHUNK = 900
+
+
+@dataclass(frozen=True)
+class CachedCopy:
+    """One cached result: the copy, the guard's flags and what it cost to make."""
+
+    cache_key: str
+    provider: str
+    model: str
+    prompt_version: str
+    copy: dict[str, Any]
+    flags: list[dict[str, Any]]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+def get_cached(db: CatalogDB, keys: Iterable[str]) -> dict[str, CachedCopy]:
+    """The cached results for those keys that have one."""
+    wanted = sorted(set(keys))
+    found: dict[str, CachedCopy] = {}
+    with db.read() as conn:
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            rows = conn.execute(
+                sa.select(generation_cache).where(generation_cache.c.cache_key.in_(chunk))
+            )
+            for row in rows:
+                found[row.cache_key] = CachedCopy(
+                    cache_key=row.cache_key,
+                    provider=row.provider,
+                    model=row.model,
+                    prompt_version=row.prompt_version,
+                    copy=dict(row.copy),
+                    flags=list(row.flags),
+                    prompt_tokens=int(row.prompt_tokens),
+                    completion_tokens=int(row.completion_tokens),
+                )
+    return found
+
+
+def put_cached(db: CatalogDB, entries: Iterable[CachedCopy]) -> int:
+    """Store results (a key already there is left as it is); returns how many were given."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "cache_key": e.cache_key,
+            "provider": e.provider,
+            "model": e.model,
+            "prompt_version": e.prompt_version,
+            "copy": e.copy,
+            "flags": e.flags,
+            "prompt_tokens": e.prompt_tokens,
+            "completion_tokens": e.completion_tokens,
+            "created_at": now,
+        }
+        for e in entries
+    ]
+    if not rows:
+        return 0
+    insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+    stmt = insert(generation_cache).on_conflict_do_nothing(index_elements=["cache_key"])
+    with db.write() as conn:
+        conn.execute(stmt, rows)
+    return len(rows)

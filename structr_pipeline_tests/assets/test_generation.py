@@ -1,0 +1,156 @@
+"""`generated_copy` materialized for real, against a chat-completions server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from structr_pipeline.core.generation.providers import compose_offline_copy
+from structr_pipeline.definitions import build_defs
+from structr_pipeline.resources.llm import LLMResource
+from structr_pipeline.runner import register_batch, run_batch
+
+Answer = Callable[[dict, int], tuple[int, dict, dict]]
+
+
+def facts_of(request: dict) -> dict:
+    """The product facts a request carries (the last user message is their JSON)."""
+    return json.loads(request["messages"][-1]["content"])
+
+
+def completion(content: str) -> dict:
+    return {
+        "model": "shop-writer",
+        "choices": [{"message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 120, "completion_tokens": 80},
+    }
+
+
+def good(request: dict, n: int) -> tuple[int, dict, dict]:
+    """A model that writes correct copy from the facts it was given."""
+    return 200, completion(json.dumps(compose_offline_copy(facts_of(request)))), {}
+
+
+class ChatServer:
+    """A real HTTP server speaking the chat-completions shape; ``answer`` decides each reply."""
+
+    def __init__(self) -> None:
+        self.answer: Answer = good
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        chat = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with chat.lock:
+                    chat.requests.append(body)
+                    n = len(chat.requests)
+                status, payload, headers = chat.answer(body, n)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatServer]:
+    server = ChatServer()
+    yield server
+    server.close()
+
+
+def openai_defs(settings, chat: ChatServer):
+    llm = LLMResource(provider="openai", base_url=chat.base_url, model="shop-writer")
+    return build_defs(settings, resource_overrides={"llm": llm})
+
+
+def run_sample(defs, instance, sample_csv):
+    catalog = defs.resources["catalog"]
+    batch_id = register_batch(catalog, instance, sample_csv).manifest.batch_id
+    run = run_batch(defs, instance, batch_id)
+    stored = pd.read_parquet(
+        catalog.settings.storage_dir / "generated_copy" / f"{batch_id}.parquet"
+    )
+    return batch_id, run, stored
+
+
+def test_copy_is_written_once_and_then_served_from_the_cache(
+    settings, instance, sample_csv, chat
+) -> None:
+    defs = openai_defs(settings, chat)
+    batch_id, run, stored = run_sample(defs, instance, sample_csv)
+    assert run.success, run.errors + run.check_failures
+    assert set(stored["status"]) == {"generated"}
+    products = stored["handle"].tolist()
+    assert len(chat.requests) == len(products)  # one call per product, none twice
+    first = chat.requests[0]
+    assert first["model"] == "shop-writer"
+    assert first["response_format"] == {"type": "json_object"}
+    assert "Merino" not in first["messages"][0]["content"]  # facts only in the user message
+
+    materialization = instance.get_latest_materialization_event(
+        dg.AssetKey("generated_copy")
+    ).asset_materialization
+    assert materialization.metadata["prompt_tokens"].value == 120 * len(products)
+    assert materialization.metadata["model_calls"].value == len(products)
+
+    again = run_batch(defs, instance, batch_id)  # re-materialize: zero model calls
+    assert again.success
+    assert len(chat.requests) == len(products)
+    cached = pd.read_parquet(
+        defs.resources["catalog"].settings.storage_dir / "generated_copy" / f"{batch_id}.parquet"
+    )
+    assert set(cached["status"]) == {"cached"}  # unchanged products: their cached copy
+
+
+def test_failures_are_isolated_and_invented_facts_flagged(
+    settings, instance, sample_csv, chat
+) -> None:
+    def flaky(request: dict, n: int) -> tuple[int, dict, dict]:
+        facts = facts_of(request)
+        if facts["title"].startswith("Canvas Tote"):
+            return 400, {"error": {"message": "content policy"}}, {}
+        if facts["title"].startswith("Walnut"):
+            copy = compose_offline_copy(facts)
+            copy["bullets"] = [*copy["bullets"][:2], "100% waterproof walnut"]
+            return 200, completion(json.dumps(copy)), {}  # invents a claim, every time
+        if n == 1:
+            return 429, {"error": "slow down"}, {"Retry-After": "1"}
+        return good(request, n)
+
+    chat.answer = flaky
+    defs = openai_defs(settings, chat)
+    _, run, stored = run_sample(defs, instance, sample_csv)
+    assert run.success, run.errors + run.check_failures  # one product failing is not a failed run
+    by_handle = stored.set_index("handle")
+    tote = by_handle.loc["canvas-tote"]
+    assert tote["status"] == "failed" and "400" in tote["error"] and tote["attempts"] == 1
+    board = by_handle.loc["walnut-cutting-board"]
+    assert board["status"] == "generated" and board["attempts"] == 2  # regenerated once
+    flags = json.loads(board["flags"])
+    assert {f["kind"] for f in flags} >= {"number", "claim"}
+    assert any("waterproof" in f["text"].lower() for f in flags)
+    warnings = " ".join(run.check_warnings)
+    assert "generation_failure_rate" in warnings and "1 of" in warnings
