@@ -5,7 +5,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from structr_pipeline.assets.ingestion import GROUP
+from structr_pipeline.assets.ingestion import GROUP, batch_profile
 from structr_pipeline.core.dedup.merge import CHANGE
 from structr_pipeline.core.generation.products import product_inputs
 from structr_pipeline.core.generation.prompts import BrandVoice, load_prompt
@@ -33,6 +33,18 @@ COLUMNS = (
 )
 
 
+def batch_voice(catalog: CatalogStoreResource, manifest) -> BrandVoice:
+    """The brand voice for a batch: its own ``brand_voice`` option, else its profile's."""
+    profile = batch_profile(catalog, manifest)
+    voice = (manifest.options or {}).get("brand_voice") or (
+        profile.options.brand_voice if profile else None
+    )
+    if not voice:
+        return BrandVoice()
+    tone = voice.get("tone") or BrandVoice().tone
+    return BrandVoice(tone=tone, avoid=tuple(voice.get("avoid") or ()))
+
+
 @dg.asset(
     partitions_def=import_batch,
     group_name=GROUP,
@@ -58,7 +70,7 @@ def generated_copy(
     """
     db = catalog.db()
     manifest = get_batch(db, context.partition_key)
-    voice = BrandVoice(**(manifest.options or {}).get("brand_voice", {}))
+    voice = batch_voice(catalog, manifest)
     template = load_prompt()
     provider = llm.build()
     is_unchanged = deduplicated_products[CHANGE] == "unchanged"

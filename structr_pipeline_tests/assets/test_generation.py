@@ -128,8 +128,15 @@ def test_copy_is_written_once_and_then_served_from_the_cache(
 def test_failures_are_isolated_and_invented_facts_flagged(
     settings, instance, sample_csv, chat
 ) -> None:
+    asked: dict[str, int] = {}
+
     def flaky(request: dict, n: int) -> tuple[int, dict, dict]:
         facts = facts_of(request)
+        asked[facts["title"]] = asked.get(facts["title"], 0) + 1
+        if facts["title"].startswith("Ceramic") and asked[facts["title"]] == 1:
+            return 200, completion("Here is your copy: {not json"), {}  # fixed on the retry
+        if facts["title"].startswith("Gift Card"):
+            return 200, completion(json.dumps({"title": "Gift Card"})), {}  # invalid, twice
         if facts["title"].startswith("Canvas Tote"):
             return 400, {"error": {"message": "content policy"}}, {}
         if facts["title"].startswith("Walnut"):
@@ -152,5 +159,41 @@ def test_failures_are_isolated_and_invented_facts_flagged(
     flags = json.loads(board["flags"])
     assert {f["kind"] for f in flags} >= {"number", "claim"}
     assert any("waterproof" in f["text"].lower() for f in flags)
+    dripper = by_handle.loc["ceramic-pour-over"]
+    assert (dripper["status"], dripper["attempts"]) == ("generated", 2)
+    card = by_handle.loc["gift-card"]
+    assert (card["status"], card["attempts"]) == ("failed", 2)
+    assert "failed validation twice" in card["error"] and "seo_title" in card["error"]
+    (retry,) = [
+        r["messages"]
+        for r in chat.requests
+        if facts_of(r)["title"].startswith("Gift Card") and len(r["messages"]) == 3
+    ]
+    assert retry[1]["role"] == "user" and "seo_title" in retry[1]["content"]  # fed back
     warnings = " ".join(run.check_warnings)
-    assert "generation_failure_rate" in warnings and "1 of" in warnings
+    assert "generation_failure_rate" in warnings and "2 of" in warnings
+
+
+def test_the_profiles_brand_voice_reaches_the_model(settings, instance, tmp_path, chat) -> None:
+    from structr_pipeline.core.mapping.profiles import MappingProfile, ProfileOptions, save_profile
+
+    sheet = tmp_path / "kiln.csv"
+    sheet.write_text("SKU;Name;Price\nK-1;Stoneware mug;12,00\n", encoding="utf-8")
+    voice = {"tone": "dry and precise", "avoid": ["amazing", "must-have"]}
+    save_profile(
+        settings.profiles_dir,
+        MappingProfile(
+            "kiln",
+            {"SKU": "sku", "Name": "title", "Price": "price"},
+            ProfileOptions(brand_voice=voice),
+        ),
+    )
+    defs = openai_defs(settings, chat)
+    catalog = defs.resources["catalog"]
+    batch_id = register_batch(
+        catalog, instance, sheet, options={"profile": "kiln"}
+    ).manifest.batch_id
+    run = run_batch(defs, instance, batch_id)
+    assert run.success, run.errors + run.check_failures
+    (request,) = chat.requests
+    assert facts_of(request)["brand_voice"] == voice

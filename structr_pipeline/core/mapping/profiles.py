@@ -27,7 +27,14 @@ WEIGHT_UNITS: dict[str, float] = {
     "lbs": 453.59237,
     "oz": 28.349523125,
 }
-_OPTION_NAMES = ("delimiter", "encoding", "decimal_comma", "weight_unit", "default_vendor")
+_OPTION_NAMES = (
+    "delimiter",
+    "encoding",
+    "decimal_comma",
+    "weight_unit",
+    "default_vendor",
+    "brand_voice",
+)
 
 
 class ProfileError(ValueError):
@@ -43,6 +50,8 @@ class ProfileOptions:
     decimal_comma: bool = False
     weight_unit: str | None = None
     default_vendor: str | None = None
+    # For generated copy: {"tone": "...", "avoid": ["...", ...]}.
+    brand_voice: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,8 +127,20 @@ def _validated(path: Path, name: str, content: Any) -> MappingProfile:
             decimal_comma=bool(options.get("decimal_comma", False)),
             weight_unit=unit,
             default_vendor=options.get("default_vendor"),
+            brand_voice=_brand_voice(path, options.get("brand_voice")),
         ),
     )
+
+
+def _brand_voice(path: Path, voice: Any) -> dict[str, Any] | None:
+    if voice is None:
+        return None
+    if not isinstance(voice, dict) or set(voice) - {"tone", "avoid"}:
+        raise ProfileError(f"{path}: brand_voice may only hold 'tone' and 'avoid' (a list)")
+    avoid = voice.get("avoid") or []
+    if not isinstance(avoid, list):
+        raise ProfileError(f"{path}: brand_voice.avoid must be a list of words or phrases")
+    return {"tone": str(voice.get("tone") or ""), "avoid": [str(a) for a in avoid]}
 
 
 def load_profile(directory: Path, name: str) -> MappingProfile:
@@ -141,7 +162,8 @@ _HEADER_COMMENT = """\
 # columns: each source column and the canonical field it fills; null keeps the column as an
 #   extra attribute. Fields: {fields}.
 # options: delimiter, encoding, decimal_comma (true reads 1.299,00 as 1299.00),
-#   weight_unit (g, kg, lb, oz: the unit of the weight column), default_vendor.
+#   weight_unit (g, kg, lb, oz: the unit of the weight column), default_vendor,
+#   brand_voice ({{tone: ..., avoid: [...]}}, for generated copy).
 """
 
 

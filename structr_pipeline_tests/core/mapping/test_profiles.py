@@ -82,3 +82,17 @@ def test_missing_profile_lists_the_ones_there(tmp_path) -> None:
 def test_profile_names_cannot_leave_the_folder(tmp_path, name) -> None:
     with pytest.raises(ProfileError, match="not a usable profile name"):
         load_profile(tmp_path, name)
+
+
+def test_brand_voice_option(tmp_path) -> None:
+    (tmp_path / "voice.yaml").write_text(
+        "options:\n  brand_voice:\n    tone: playful\n    avoid: [cheap, bargain]\n",
+        encoding="utf-8",
+    )
+    profile = load_profile(tmp_path, "voice")
+    assert profile.options.brand_voice == {"tone": "playful", "avoid": ["cheap", "bargain"]}
+    save_profile(tmp_path, MappingProfile("copy", {}, profile.options))
+    assert load_profile(tmp_path, "copy").options == profile.options
+    (tmp_path / "bad.yaml").write_text("options:\n  brand_voice: loud\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match="brand_voice may only hold"):
+        load_profile(tmp_path, "bad")
