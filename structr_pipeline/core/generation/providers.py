@@ -231,9 +231,12 @@ def compose_offline_copy(facts: dict[str, Any]) -> dict[str, Any]:
     kind = product_type or category.split(">")[-1].strip()
     name = title or " ".join(p for p in (vendor, kind) if p) or "Product"
 
+    # Each line of the description text (a paragraph or a list item) ends a sentence.
+    lines = str(facts.get("description_text") or "").splitlines()
     sentences = [
-        s
-        for s in (_clean(s) for s in _SENTENCE_END.split(_clean(facts.get("description_text"))))
+        s if s[-1] in ".!?" else s + "."
+        for line in lines
+        for s in (_clean(s) for s in _SENTENCE_END.split(_clean(line)))
         if s and not _avoided(s, avoid)
     ]
 
