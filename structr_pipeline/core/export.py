@@ -33,6 +33,7 @@ from structr_pipeline.core.fields import (
     WARNINGS,
 )
 from structr_pipeline.core.issues import issues_from_json
+from structr_pipeline.core.values import as_text
 
 FLOAT_FIELDS: tuple[str, ...] = ("price", "compare_at_price", "cost_per_item", "weight_grams")
 INT_FIELDS: tuple[str, ...] = ("inventory_qty",)
@@ -71,14 +72,8 @@ def _number(value: Any, integer: bool) -> int | float | None:
     return int(value) if integer else float(value)
 
 
-def _text(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
-
-
 def _json(text: Any, empty: Any) -> Any:
-    text = _text(text).strip()
+    text = as_text(text).strip()
     return json.loads(text) if text else empty
 
 
@@ -90,7 +85,7 @@ def _variant(row: Mapping[str, Any], own_attributes: dict[str, Any]) -> dict[str
         elif name in INT_FIELDS:
             variant[name] = _number(row[name], integer=True)
         else:
-            variant[name] = _text(row[name])
+            variant[name] = as_text(row[name])
     variant[ATTRIBUTES] = own_attributes
     variant[WARNINGS] = _json(row.get(WARNINGS), [])
     variant["source_line"] = _number(row.get(SOURCE_LINE), integer=True)
@@ -107,7 +102,7 @@ def product_records(validated: pd.DataFrame) -> Iterator[dict[str, Any]]:
     """
     rows_by_handle: dict[str, list[dict[str, Any]]] = {}
     for row in validated.to_dict("records"):
-        rows_by_handle.setdefault(_text(row["handle"]), []).append(row)
+        rows_by_handle.setdefault(as_text(row["handle"]), []).append(row)
 
     for rows in rows_by_handle.values():
         first = rows[0]
@@ -122,7 +117,7 @@ def product_records(validated: pd.DataFrame) -> Iterator[dict[str, Any]]:
             lines.update(int(x) for x in _json(r.get(SOURCE_LINES), []))
             if _number(r.get(SOURCE_LINE), integer=True) is not None:
                 lines.add(int(r[SOURCE_LINE]))
-        record: dict[str, Any] = {name: _text(first[name]) for name in PRODUCT_FIELDS}
+        record: dict[str, Any] = {name: as_text(first[name]) for name in PRODUCT_FIELDS}
         record["variants"] = [
             _variant(r, {k: v for k, v in a.items() if k not in shared})
             for r, a in zip(rows, attributes, strict=True)
@@ -173,8 +168,8 @@ def write_errors_csv(rejected: pd.DataFrame, source_header: list[str], path: Pat
         writer.writerow([*source_header, errors_column])
         for row in ordered:
             original = _json(row.get("original"), {})
-            cells = [_text(original.get(name, "")) for name in source_header]
-            cells.append(error_text(_text(row.get("errors"))))
+            cells = [as_text(original.get(name, "")) for name in source_header]
+            cells.append(error_text(as_text(row.get("errors"))))
             writer.writerow([escape_formula(cell) for cell in cells])
     return len(ordered)
 
@@ -195,7 +190,7 @@ def write_frame_csv(frame: pd.DataFrame, path: Path) -> int:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(list(frame.columns))
         for row in frame.itertuples(index=False):
-            writer.writerow([escape_formula(_text(v)) for v in row])
+            writer.writerow([escape_formula(as_text(v)) for v in row])
     return len(frame)
 
 
@@ -205,7 +200,7 @@ def rejection_reasons(rejected: pd.DataFrame, top: int | None = None) -> list[di
     examples: dict[str, str] = {}
     if "errors" in rejected.columns:
         for text in rejected["errors"]:
-            issues = issues_from_json(_text(text))
+            issues = issues_from_json(as_text(text))
             for issue in issues:
                 examples.setdefault(issue.check, issue.describe())
             counts.update({issue.check for issue in issues})

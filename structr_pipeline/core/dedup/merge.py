@@ -36,6 +36,7 @@ from structr_pipeline.core.fields import (
     WARNINGS,
 )
 from structr_pipeline.core.normalize import is_valid_gtin
+from structr_pipeline.core.values import as_text
 
 # Per product: is it new to the catalog, changed, or the same as the catalog has it.
 CHANGE = "_change"
@@ -112,14 +113,8 @@ class _Links:
             self.reason.setdefault(b, (rule, score))
 
 
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    return str(value)
-
-
 def _empty(value: Any) -> bool:
-    return _text(value).strip() == ""
+    return as_text(value).strip() == ""
 
 
 @dataclass(frozen=True)
@@ -148,12 +143,12 @@ def _products(batch: Rows, catalog: Rows) -> dict[tuple[str, str], _Product]:
     for side, grouped in (("c", catalog), ("b", batch)):
         for handle, rows in grouped.items():
             options = {
-                tuple(_text(r[f"option{n}_value"]).strip().casefold() for n in (1, 2, 3)): sku_key(
-                    _text(r["sku"])
-                )
+                tuple(
+                    as_text(r[f"option{n}_value"]).strip().casefold() for n in (1, 2, 3)
+                ): sku_key(as_text(r["sku"]))
                 for r in rows
             }
-            found[(side, handle)] = _Product(_text(rows[0]["title"]), options)
+            found[(side, handle)] = _Product(as_text(rows[0]["title"]), options)
     return found
 
 
@@ -354,18 +349,18 @@ def _resolve(
     """The value of one field after a merge, why it won, and whether the two conflicted."""
     mine, theirs = survivor.get(name), merged.get(name)
     same_key = {"sku": sku_key, "barcode": gtin14}.get(name)
-    if _empty(theirs) or _text(mine) == _text(theirs):
+    if _empty(theirs) or as_text(mine) == as_text(theirs):
         return mine, None, False
     if (
         same_key is not None
-        and same_key(_text(mine))
-        and same_key(_text(mine)) == same_key(_text(theirs))
+        and same_key(as_text(mine))
+        and same_key(as_text(mine)) == same_key(as_text(theirs))
     ):
         return mine, None, False
     if _empty(mine):
         return theirs, "non-empty beats empty", False
     if name == "description_html":
-        longer = len(_text(theirs)) > len(_text(mine))
+        longer = len(as_text(theirs)) > len(as_text(mine))
         return (theirs if longer else mine), "the longer description wins", False
     return mine, kept_because, True
 
@@ -383,12 +378,12 @@ def _merge_into(
         if why:
             decisions[name] = why
         if conflict:
-            conflicts[name] = [_text(survivor.get(name)), _text(merged.get(name))]
+            conflicts[name] = [as_text(survivor.get(name)), as_text(merged.get(name))]
     return result, decisions, conflicts
 
 
 def _options(row: dict[str, Any]) -> str:
-    return " / ".join(_text(row.get(f"option{n}_value")).strip() for n in (1, 2, 3)).strip(" /")
+    return " / ".join(as_text(row.get(f"option{n}_value")).strip() for n in (1, 2, 3)).strip(" /")
 
 
 def _same_options(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -400,14 +395,14 @@ def _same_options(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def _variant_keys(row: dict[str, Any]) -> list[str]:
     """The keys that identify a variant: its SKU and GTIN, else its option values."""
     keys = []
-    sku = sku_key(_text(row.get("sku")))
+    sku = sku_key(as_text(row.get("sku")))
     if sku:
         keys.append("sku:" + sku)
-    gtin = gtin14(_text(row.get("barcode")))
+    gtin = gtin14(as_text(row.get("barcode")))
     if gtin:
         keys.append("gtin:" + gtin)
     if not keys:
-        options = [_text(row.get(f"option{n}_value")).strip().casefold() for n in (1, 2, 3)]
+        options = [as_text(row.get(f"option{n}_value")).strip().casefold() for n in (1, 2, 3)]
         keys.append("options:" + "/".join(options))
     return keys
 
@@ -537,7 +532,7 @@ def _merge_group(
     """
     product = dict(sources[0][2][0])
     product["handle"] = survivor
-    images = json.loads(_text(product.get(IMAGES)) or "[]")
+    images = json.loads(as_text(product.get(IMAGES)) or "[]")
     merges: list[dict[str, Any]] = []
     product_fields = tuple(f for f in PRODUCT_FIELDS if f != "handle")
     for side, handle, rows in sources[1:]:
@@ -546,7 +541,7 @@ def _merge_group(
             product, other, product_fields, "the surviving product's value is kept"
         )
         known = {img["src"] for img in images}
-        extra = json.loads(_text(other.get(IMAGES)) or "[]")
+        extra = json.loads(as_text(other.get(IMAGES)) or "[]")
         images += [img for img in extra if img["src"] not in known]
         if handle != survivor:
             rule, score = links.reason.get((side, handle), ("linked", 1.0))
@@ -620,7 +615,7 @@ def _merge_group(
                 _merge_record(
                     survivor,
                     handle,
-                    merged_sku=_text(row.get("sku")),
+                    merged_sku=as_text(row.get("sku")),
                     merged_lines=merged_lines,
                     rule="same variant (" + key.split(":", 1)[0] + ")",
                     fields=json.dumps(decisions, ensure_ascii=False),

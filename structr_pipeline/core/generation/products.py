@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import pandas as pd
 
-
-def _text(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
+from structr_pipeline.core.values import as_text
 
 
 def product_inputs(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -25,21 +20,21 @@ def product_inputs(frame: pd.DataFrame) -> list[dict[str, Any]]:
         first = rows.iloc[0]
         options = []
         for n in (1, 2, 3):
-            name = _text(first[f"option{n}_name"])
-            values = [v for v in dict.fromkeys(rows[f"option{n}_value"].map(_text)) if v]
+            name = as_text(first[f"option{n}_name"])
+            values = [v for v in dict.fromkeys(rows[f"option{n}_value"].map(as_text)) if v]
             if name and values and values != ["Default Title"]:
                 options.append({"name": name, "values": values})
         prices = pd.to_numeric(rows["price"], errors="coerce").dropna()
-        images = json.loads(_text(first["images"]) or "[]")
+        images = json.loads(as_text(first["images"]) or "[]")
         products.append(
             {
                 "handle": handle,
-                "title": _text(first["title"]),
-                "vendor": _text(first["vendor"]),
-                "product_type": _text(first["product_type"]),
-                "category": _text(first["category"]),
-                "tags": _text(first["tags"]),
-                "description_html": _text(first["description_html"]),
+                "title": as_text(first["title"]),
+                "vendor": as_text(first["vendor"]),
+                "product_type": as_text(first["product_type"]),
+                "category": as_text(first["category"]),
+                "tags": as_text(first["tags"]),
+                "description_html": as_text(first["description_html"]),
                 "options": options,
                 "price": float(prices.min()) if len(prices) else None,
                 "currency": "",

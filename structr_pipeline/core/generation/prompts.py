@@ -22,6 +22,7 @@ import yaml
 
 from structr_pipeline.core.generation.copy import html_to_text
 from structr_pipeline.core.normalize import clean_text
+from structr_pipeline.core.values import as_text
 
 DESCRIPTION_TEXT_MAX = 2000
 FACT_KEYS = (
@@ -103,9 +104,7 @@ class BrandVoice:
 
 
 def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return clean_text(str(value))
+    return clean_text(as_text(value))
 
 
 def _tags(value: Any) -> list[str]:
