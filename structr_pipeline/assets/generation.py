@@ -64,9 +64,9 @@ def generated_copy(
     facts (flags kept for the audit). Results are cached by a hash of the facts, brand
     voice, prompt version and model, so the same input never reaches the model twice;
     products unchanged since the catalog last saw them make no model call (their cached
-    copy is used when there is one). A product that
-    fails is recorded with its reason; it never fails the batch. With the default
-    `offline` provider the copy is template-based, composed from the product's attributes.
+    copy is used when there is one). A product that fails is recorded with its reason;
+    it never fails the batch. With the default `offline` provider the copy is
+    template-based, composed from the product's attributes.
     """
     db = catalog.db()
     manifest = get_batch(db, context.partition_key)
