@@ -133,8 +133,12 @@ def _term_regex(term: str, for_copy: bool) -> re.Pattern[str]:
     return re.compile(_term_pattern(term.upper() if exact else term), 0 if exact else re.I)
 
 
-_TERMS: list[tuple[str, str, re.Pattern[str], re.Pattern[str]]] = [
-    (kind, term, _term_regex(term, True), _term_regex(term, False))
+def _term_key(text: str) -> str:
+    return " ".join(_TERM_SPLIT.split(text.lower()))
+
+
+_TERMS: list[tuple[str, str, re.Pattern[str], re.Pattern[str], str]] = [
+    (kind, term, _term_regex(term, True), _term_regex(term, False), _term_key(term))
     for kind, terms in (
         ("material", MATERIALS),
         ("certification", CERTIFICATIONS),
@@ -142,6 +146,9 @@ _TERMS: list[tuple[str, str, re.Pattern[str], re.Pattern[str]]] = [
     )
     for term in dict.fromkeys(terms)
 ]
+
+# One scan finds which terms a text may hold; only those are then matched one by one.
+_ANY_TERM = re.compile("|".join(_term_pattern(entry[1]) for entry in _TERMS), re.I)
 
 _UNIT_OF = {alias: unit for unit, aliases in UNITS.items() for alias in aliases}
 _UNIT_ALTERNATION = "|".join(
@@ -229,7 +236,12 @@ def _candidates(text: str, facts: _Facts) -> list[tuple[int, int, str, str]]:
     facts support it (it still claims its span, so a supported "stainless steel" hides
     "steel" and an unsupported one is flagged whole)."""
     found = []
-    for kind, term, in_copy, in_facts in _TERMS:
+    present = {_term_key(m.group(0)) for m in _ANY_TERM.finditer(text)}
+    # A longer term can hide a shorter one inside it ("stainless steel" holds "steel").
+    for word in list(present):
+        present.update(" ".join(word.split()[i:j]) for i in range(3) for j in range(i + 1, 4))
+    candidates = [entry for entry in _TERMS if entry[4] in present]
+    for kind, term, in_copy, in_facts, _ in candidates:
         for match in in_copy.finditer(text):
             flagged = "" if facts.has_term(term, in_facts) else kind
             found.append((match.start(), match.end(), flagged, _KIND_WORDS[kind]))
