@@ -109,9 +109,11 @@ def import_file(
     console.print(table)
     console.print("Bundle:")
     for path in summary["files"].values():
-        console.print(f"  {path}")
-    console.print(f"Catalog database: {catalog.database_url}")
-    console.print(f"Dagster run: {run.run_id} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+        console.print(f"  {path}", soft_wrap=True)
+    console.print(f"Catalog database: {catalog.database_url}", soft_wrap=True)
+    console.print(
+        f"Dagster run: {run.run_id} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})", soft_wrap=True
+    )
 
 
 @app.command("analyze")
