@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import nh3
 
+from structr_pipeline.core.values import map_distinct
+
 # Characters that only get in the way in catalog text: BOMs inside cells, zero-width
 # spaces and joiners, soft hyphens.
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
@@ -48,14 +50,7 @@ def clean_text(value: str, multiline: bool = False) -> str:
 
 def clean_all(values: list[str], multiline: bool = False) -> list[str]:
     """``clean_text`` over a column, computed once per distinct value."""
-    memo: dict[str, str] = {}
-    out = []
-    for value in values:
-        cleaned = memo.get(value)
-        if cleaned is None:
-            cleaned = memo[value] = clean_text(value, multiline)
-        out.append(cleaned)
-    return out
+    return map_distinct(values, lambda value: clean_text(value, multiline))
 
 
 # Currency symbols and ISO codes a price cell may carry before or after the amount.

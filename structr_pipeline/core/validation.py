@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ from structr_pipeline.core.normalize import (
     sanitize_html,
 )
 from structr_pipeline.core.schema import ProductVariant, check_name, describe_failure
+from structr_pipeline.core.values import map_distinct
 
 # The columns of a rejected-rows frame.
 ORIGINAL = "original"
@@ -58,19 +59,6 @@ class ValidationResult:
     rejected: pd.DataFrame
     warnings_count: int
     fixes: dict[str, int]
-
-
-def _map_distinct(values: list[Any], fn: Callable[[Any], Any]) -> list[Any]:
-    """``fn`` applied to each value, computed once per distinct value."""
-    memo: dict[Hashable, Any] = {}
-    out = []
-    for value in values:
-        try:
-            out.append(memo[value])
-        except KeyError:
-            memo[value] = result = fn(value)
-            out.append(result)
-    return out
 
 
 class _Findings:
@@ -115,7 +103,7 @@ def _normalize(mapped: pd.DataFrame, findings: _Findings) -> dict[str, Any]:
                 "inventory_qty": parse_whole_number,
                 "weight_grams": parse_number,
             }.get(name, parse_price)
-            parsed = _map_distinct(raw, parser)
+            parsed = map_distinct(raw, parser)
             for i, (_, problem) in enumerate(parsed):
                 if problem:
                     findings.error(i, name, f"{name}_format", raw[i], problem)
@@ -127,7 +115,7 @@ def _normalize(mapped: pd.DataFrame, findings: _Findings) -> dict[str, Any]:
                     [np.nan if v is None else v for v in numbers], dtype="float64"
                 )
         elif name == "description_html":
-            cleaned = _map_distinct(raw, sanitize_html)
+            cleaned = map_distinct(raw, sanitize_html)
             for i, result in enumerate(cleaned):
                 if result.active:
                     findings.warning(
@@ -141,7 +129,7 @@ def _normalize(mapped: pd.DataFrame, findings: _Findings) -> dict[str, Any]:
                     findings.fixes["html_markup_dropped"] += 1
             columns[name] = [result.html for result in cleaned]
         elif name == "barcode":
-            barcodes = _map_distinct(raw, normalize_barcode)
+            barcodes = map_distinct(raw, normalize_barcode)
             for i, barcode in enumerate(barcodes):
                 if barcode.check:
                     findings.warning(i, name, barcode.check, raw[i], barcode.message or "")
@@ -149,11 +137,11 @@ def _normalize(mapped: pd.DataFrame, findings: _Findings) -> dict[str, Any]:
                     findings.fixes["barcode_apostrophe_removed"] += 1
             columns[name] = [b.value for b in barcodes]
         elif name == "tags":
-            columns[name] = _map_distinct(raw, normalize_tags)
+            columns[name] = map_distinct(raw, normalize_tags)
         elif name == "status":
-            columns[name] = _map_distinct(raw, normalize_status)
+            columns[name] = map_distinct(raw, normalize_status)
         else:
-            columns[name] = _map_distinct(raw, clean_text)
+            columns[name] = map_distinct(raw, clean_text)
     return columns
 
 
