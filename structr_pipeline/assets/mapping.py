@@ -65,6 +65,7 @@ def map_batch(
     frame = mapping.frame
     columns = mapping.mapping_frame()
     mapped = columns[columns["field"].notna() & ~columns["derived"]]
+    table = dg.MetadataValue.md(mapping_table(columns))
     profile_metadata = (
         {"profile": profile.name, "profile_fingerprint": profile.fingerprint()} if profile else {}
     )
@@ -78,7 +79,7 @@ def map_batch(
             "variants": len(frame),
             "products": int(frame["handle"].nunique()),
             "image_rows_folded": mapping.image_rows,
-            "mapping": dg.MetadataValue.md(mapping_table(columns)),
+            "mapping": table,
             **profile_metadata,
         },
     )
@@ -91,7 +92,7 @@ def map_batch(
             "columns_mapped": len(mapped),
             "columns_kept_as_attributes": int(columns["field"].isna().sum()),
             "lowest_confidence": float(mapped["confidence"].min()) if len(mapped) else 0.0,
-            "mapping": dg.MetadataValue.md(mapping_table(columns)),
+            "mapping": table,
             **profile_metadata,
         },
     )
