@@ -13,12 +13,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from structr_pipeline.webhooks.cli import webhooks_app
+
 app = typer.Typer(
     help="structr: product catalogs in, clean, validated, publishable product data out.",
     no_args_is_help=True,
 )
 batches_app = typer.Typer(help="List and inspect import batches.", invoke_without_command=True)
 app.add_typer(batches_app, name="batches")
+app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 
 
@@ -231,6 +234,159 @@ def list_batches(
         )
     # Batch ids are long; a narrow terminal wraps the lines rather than truncating ids.
     Console(width=max(console.width, 132)).print(table)
+
+
+def _latest_materializations(instance, batch_id: str) -> dict[str, float]:
+    """Asset key → timestamp of its latest materialization for the batch's partition."""
+    import dagster as dg
+
+    from structr_pipeline.definitions import defs
+
+    found = {}
+    for key in sorted(dg.AssetSelection.groups("import_batch").resolve(defs.resolve_asset_graph())):
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=[batch_id]), limit=1
+        ).records
+        if records:
+            found[key.to_user_string()] = records[0].timestamp
+    return found
+
+
+@batches_app.command("show")
+def show_batch(batch_id: Annotated[str, typer.Argument(help="The batch id.")]) -> None:
+    """Show one batch: its stages and their counts, failed items with reasons, reprocessing."""
+    _prepare_dagster_home()
+    from datetime import UTC, datetime
+
+    import dagster as dg
+
+    from structr_pipeline.settings import StructrSettings
+    from structr_pipeline.store.batches import get_batch
+    from structr_pipeline.store.db import CatalogDB
+    from structr_pipeline.store.reprocessing import attempts_of
+    from structr_pipeline.store.stages import failed_items_of, stages_of
+
+    db = CatalogDB.from_settings(StructrSettings.from_env())
+    try:
+        manifest = get_batch(db, batch_id)
+    except KeyError as exc:
+        console.print(f"[bold red]{exc.args[0]}[/]")
+        raise typer.Exit(code=2) from exc
+    wide = Console(width=max(console.width, 132))
+    console.print(f"Batch [bold]{manifest.batch_id}[/]: {manifest.original_name}", soft_wrap=True)
+    console.print(
+        f"status {manifest.status}, source {manifest.source_kind}, "
+        f"created {manifest.created_at:%Y-%m-%d %H:%M:%S} UTC"
+    )
+    if manifest.error:
+        console.print(f"[red]error:[/] {manifest.error}", soft_wrap=True)
+    if manifest.options:
+        console.print(f"options: {json.dumps(manifest.options, ensure_ascii=False)}")
+
+    stages = stages_of(db, batch_id)
+    table = Table(title="Stages")
+    for name in ("stage", "updated (UTC)", "produced with", "counts"):
+        table.add_column(name)
+    for stage in stages.values():
+        table.add_row(
+            stage.stage,
+            f"{stage.updated_at:%Y-%m-%d %H:%M:%S}",
+            ", ".join(f"{k}={v}" for k, v in stage.produced_with.items()) or "–",
+            ", ".join(f"{k}={v}" for k, v in stage.counts.items()),
+        )
+    if manifest.counts:
+        table.add_row("bundle", "", "", ", ".join(f"{k}={v}" for k, v in manifest.counts.items()))
+    wide.print(table)
+
+    materialized = _latest_materializations(dg.DagsterInstance.get(), batch_id)
+    assets = Table(title="Assets (latest materialization)")
+    assets.add_column("asset")
+    assets.add_column("materialized (UTC)")
+    for key, at in materialized.items():
+        assets.add_row(key, f"{datetime.fromtimestamp(at, UTC):%Y-%m-%d %H:%M:%S}")
+    if materialized:
+        wide.print(assets)
+
+    failed = failed_items_of(db, batch_id)
+    if failed:
+        items = Table(title="Failed items")
+        for name in ("stage", "item", "attempts", "reason"):
+            items.add_column(name)
+        for stage, entries in failed.items():
+            for item in entries:
+                items.add_row(stage, item.item, str(item.attempts), item.reason)
+        wide.print(items)
+    else:
+        console.print("No failed items.")
+    for attempts in attempts_of(db, batch_id):
+        state = "gave up" if attempts.exhausted else "retrying"
+        when = (
+            f", next after {attempts.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+            if attempts.next_attempt_at and not attempts.exhausted
+            else ""
+        )
+        console.print(
+            f"Reprocessing ({attempts.reason}): {attempts.attempts} attempts, {state}{when}: "
+            f"{attempts.detail}",
+            soft_wrap=True,
+        )
+
+
+@batches_app.command("reprocess")
+def reprocess_batch(
+    batch_id: Annotated[str, typer.Argument(help="The batch id.")],
+    failed_only: Annotated[
+        bool,
+        typer.Option(
+            "--failed-only",
+            help="Only retry the batch's failed items: re-run generation and the stages after it.",
+        ),
+    ] = False,
+) -> None:
+    """Run a batch again now, in this process: all stages, or from generation with --failed-only.
+
+    Resets the batch's reprocessing attempts, so the sensor may retry it again later.
+    """
+    _prepare_dagster_home()
+    import dagster as dg
+
+    from structr_pipeline.definitions import build_defs
+    from structr_pipeline.runner import run_batch
+    from structr_pipeline.store.batches import get_batch
+    from structr_pipeline.store.reprocessing import clear_attempts
+    from structr_pipeline.store.stages import failed_items_of
+
+    defs = build_defs()
+    catalog = defs.resources["catalog"]
+    db = catalog.db()
+    try:
+        get_batch(db, batch_id)
+    except KeyError as exc:
+        console.print(f"[bold red]{exc.args[0]}[/]")
+        raise typer.Exit(code=2) from exc
+    before = sum(len(v) for v in failed_items_of(db, batch_id).values())
+    if failed_only and not before:
+        console.print(f"Batch {batch_id} has no failed items; nothing to retry.")
+        return
+    instance = dg.DagsterInstance.get()
+    if not instance.has_dynamic_partition("import_batch", batch_id):
+        instance.add_dynamic_partitions("import_batch", [batch_id])
+    clear_attempts(db, batch_id)
+    start = "generation" if failed_only else "ingestion"
+    console.print(f"Reprocessing {batch_id} from {start} ({before} failed items before)")
+    run = run_batch(defs, instance, batch_id, start=start)
+    after = sum(len(v) for v in failed_items_of(db, batch_id).values())
+    for message in run.check_warnings:
+        console.print(f"[yellow]Warning[/] {message}")
+    if not run.success:
+        console.print(f"[bold red]Batch {batch_id} failed again[/] (run {run.run_id})")
+        for message in run.errors + run.check_failures:
+            console.print(f"  {message}")
+        raise typer.Exit(code=1)
+    console.print(
+        f"Batch {batch_id} reprocessed (run {run.run_id}): {after} failed items remain",
+        soft_wrap=True,
+    )
 
 
 if __name__ == "__main__":

@@ -9,18 +9,28 @@ from typing import Any
 import dagster as dg
 
 from structr_pipeline.assets import (
+    audit,
     bundle,
+    catalog,
     checks,
     dedup,
     generation,
     ingestion,
     mapping,
+    pim_sync,
     validation,
 )
-from structr_pipeline.jobs import import_batch_job
+from structr_pipeline.core.connectors.pim import load_sources
+from structr_pipeline.jobs import catalog_export_job, import_batch_job, quality_snapshot_job
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.resources.llm import LLMResource
 from structr_pipeline.resources.parquet_io_manager import PartitionedParquetIOManager
+from structr_pipeline.resources.pim import PimResource, resource_key
+from structr_pipeline.schedules import nightly_catalog_export, nightly_quality_snapshot
+from structr_pipeline.sensors.inbox import inbox_sensor
+from structr_pipeline.sensors.pim import build_pim_resync, build_pim_sensor
+from structr_pipeline.sensors.reprocess import reprocess_sensor, reprocessing_report
+from structr_pipeline.sensors.staleness import staleness_sensor
 from structr_pipeline.settings import StructrSettings
 
 
@@ -45,12 +55,33 @@ def build_defs(
 ) -> dg.Definitions:
     """Assemble the Definitions; tests pass their own settings or resources."""
     settings = settings or StructrSettings.from_env()
-    resources = {**default_resources(settings), **(resource_overrides or {})}
-    stage_modules = [ingestion, mapping, validation, dedup, generation, bundle]
+    pim_sources = load_sources(settings.pim_sources_file)
+    pim_resources = {
+        resource_key(name): PimResource(
+            source_name=name, sources_file=str(settings.pim_sources_file)
+        )
+        for name in pim_sources
+    }
+    resources = {**default_resources(settings), **pim_resources, **(resource_overrides or {})}
+    stage_modules = [ingestion, mapping, validation, dedup, generation, audit, bundle, pim_sync]
     return dg.Definitions(
-        assets=dg.load_assets_from_modules(stage_modules),
+        assets=[
+            *dg.load_assets_from_modules([*stage_modules, catalog]),
+            reprocessing_report,
+        ],
         asset_checks=dg.load_asset_checks_from_modules([checks]),
-        jobs=[import_batch_job],
+        jobs=[import_batch_job, catalog_export_job, quality_snapshot_job],
+        schedules=[
+            nightly_catalog_export,
+            nightly_quality_snapshot,
+            *(build_pim_resync(source) for source in pim_sources.values()),
+        ],
+        sensors=[
+            inbox_sensor,
+            reprocess_sensor,
+            staleness_sensor,
+            *(build_pim_sensor(source) for source in pim_sources.values()),
+        ],
         resources=resources,
     )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 from dagster import DagsterEventType
 
+from structr_pipeline.jobs import stage_selection
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import (
@@ -96,14 +97,21 @@ def run_batch(
     on_event: Callable[[dg.EventLogEntry], None] | None = None,
     poll_seconds: float = 0.2,
     console_log_level: str = "WARNING",
+    start: str | None = None,
 ) -> BatchRun:
     """Materialize every stage for one batch in this process, reporting step events.
 
     The batch's status in the catalog database is set to `failed` (with the first error)
     when the run fails; the bundle stage sets `completed` itself. Dagster's console log
     shows ``console_log_level`` and above; the run's full event log is in the instance.
+    ``start`` (a key of ``jobs.START_ASSETS``) runs only that stage and those below it.
     """
     job = defs.resolve_job_def(JOB_NAME)
+    selection = (
+        sorted(stage_selection(start).resolve(defs.resolve_asset_graph()))
+        if start is not None
+        else None
+    )
     run_id = str(uuid.uuid4())
     done = threading.Event()
 
@@ -128,6 +136,7 @@ def run_batch(
         result = job.execute_in_process(
             instance=instance,
             partition_key=batch_id,
+            asset_selection=selection,
             raise_on_error=False,
             run_id=run_id,
             run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},

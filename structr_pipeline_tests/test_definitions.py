@@ -22,18 +22,26 @@ BATCH_ASSETS = {
     "duplicate_merges",
     "possible_duplicates",
     "generated_copy",
+    "audited_products",
     "product_bundle",
+    "pim_sync",
 }
+CATALOG_ASSETS = {"catalog_export", "catalog_quality_snapshot", "reprocessing_report"}
 
 
 def test_definitions_expose_the_batch_graph(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == BATCH_ASSETS
+    assert keys == BATCH_ASSETS | CATALOG_ASSETS
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.partitions_def is not None and node.partitions_def.name == "import_batch"
         assert node.description, f"{key.to_user_string()} has no description for the UI"
+        if key.to_user_string() in BATCH_ASSETS:
+            assert node.partitions_def is not None
+            assert node.partitions_def.name == "import_batch"
+    assert graph.get(dg.AssetKey("catalog_export")).partitions_def is None
+    snapshot = graph.get(dg.AssetKey("catalog_quality_snapshot")).partitions_def
+    assert isinstance(snapshot, dg.DailyPartitionsDefinition)
     check_keys = {k.name for k in graph.asset_check_keys}
     assert {
         "required_fields_mapped",
@@ -41,7 +49,18 @@ def test_definitions_expose_the_batch_graph(defs: dg.Definitions) -> None:
         "matches_product_schema",
         "rows_conserved_after_dedup",
         "generation_failure_rate",
+        "grade_c_or_better_share",
+        "no_error_products_published",
     } <= check_keys
+    assert {s.name for s in defs.sensors} >= {
+        "inbox_sensor",
+        "reprocess_sensor",
+        "staleness_sensor",
+    }
+    assert {s.name for s in defs.schedules} == {
+        "nightly_catalog_export",
+        "nightly_quality_snapshot",
+    }
     job = defs.resolve_job_def("import_batch_job")
     assert job.partitions_def.name == "import_batch"
     assert set(defs.resources) >= {"catalog", "io_manager", "llm"}
@@ -62,10 +81,12 @@ def test_lineage_runs_from_source_to_bundle(defs: dg.Definitions) -> None:
         "duplicate_merges",
         "possible_duplicates",
         "generated_copy",
+        "audited_products",
         "rejected_rows",
         "source_rows",
     }
     assert parents["generated_copy"] == {"deduplicated_products"}
+    assert parents["audited_products"] == {"deduplicated_products", "generated_copy"}
 
 
 def test_module_definitions_validate() -> None:

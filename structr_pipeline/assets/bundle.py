@@ -6,10 +6,12 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from structr_pipeline.assets.generation import COPY_FIELDS
+from structr_pipeline.assets.audit import audit_settings
 from structr_pipeline.assets.ingestion import GROUP
+from structr_pipeline.core.audit import ProductAudit, ReportData, rejected_entries, write_report
 from structr_pipeline.core.connectors.registry import source_header
 from structr_pipeline.core.connectors.shopify_export import write_shopify_csv
+from structr_pipeline.core.connectors.sources import read_batch_source
 from structr_pipeline.core.export import (
     build_summary,
     product_records,
@@ -18,35 +20,58 @@ from structr_pipeline.core.export import (
     write_product_records,
     write_summary,
 )
+from structr_pipeline.core.publish import published_record
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch, update_batch_status
-from structr_pipeline.store.catalog import upsert_products
+from structr_pipeline.store.catalog import archive_products, upsert_products
+from structr_pipeline.store.quality import QualityRow, save_quality
 
-# Copy that can be published: written now or taken from the cache.
-USABLE = ("generated", "cached")
+# The batch option that lets products with error-severity audit issues into the import file.
+PUBLISH_ERRORS_OPTION = "publish_products_with_errors"
+# The batch option that, set to false, writes the import file with the source's own copy.
+PUBLISH_COPY_OPTION = "publish_generated_copy"
 
 
-def with_generated_copy(records, generated: pd.DataFrame) -> list[dict]:
-    """Product records with their generated copy (and its status and flags) nested."""
-    by_handle = {row["handle"]: row for row in generated.to_dict("records")}
-    out = []
-    for record in records:
+def audited_records(deduplicated_products: pd.DataFrame, audited: pd.DataFrame) -> list[dict]:
+    """Product records with their final copy (``generated_copy``) and ``audit`` nested."""
+    by_handle = {row["handle"]: row for row in audited.to_dict("records")}
+    records = []
+    for record in product_records(deduplicated_products):
         row = by_handle.get(record["handle"])
         if row is not None:
-            copy = {name: row[name] for name in COPY_FIELDS} if row["status"] in USABLE else {}
-            for name in ("bullets", "image_alt"):
-                if name in copy:
-                    copy[name] = json.loads(copy[name] or "[]")
             record["generated_copy"] = {
-                "status": row["status"],
-                "copy": copy,
+                "status": row["copy_status"],
+                "copy": json.loads(row["copy"] or "{}"),
                 "flags": json.loads(row["flags"] or "[]"),
                 "model": row["model"],
                 "prompt_version": row["prompt_version"],
             }
-        out.append(record)
-    return out
+            record["audit"] = {
+                "score": row["score"],
+                "grade": row["grade"],
+                "issues": json.loads(row["issues"] or "[]"),
+                "score_before_fixes": row["score_before"],
+                "grade_before_fixes": row["grade_before"],
+                "fix": row["fix"],
+            }
+        records.append(record)
+    return records
+
+
+def _audits(audited: pd.DataFrame, suffix: str = "") -> list[ProductAudit]:
+    return [
+        ProductAudit.from_dict(
+            {
+                "handle": row["handle"],
+                "score": row[f"score{suffix}"],
+                "grade": row[f"grade{suffix}"],
+                "issues": json.loads(row[f"issues{suffix}"] or "[]"),
+                "components": json.loads(row[f"components{suffix}"] or "{}"),
+            }
+        )
+        for row in audited.to_dict("records")
+    ]
 
 
 @dg.asset(
@@ -58,6 +83,7 @@ def with_generated_copy(records, generated: pd.DataFrame) -> list[dict]:
         "duplicate_merges": dg.AssetIn(),
         "possible_duplicates": dg.AssetIn(),
         "generated_copy": dg.AssetIn(),
+        "audited_products": dg.AssetIn(),
         "rejected_rows": dg.AssetIn(),
         "source_rows": dg.AssetIn(),
     },
@@ -69,18 +95,23 @@ def product_bundle(
     duplicate_merges: pd.DataFrame,
     possible_duplicates: pd.DataFrame,
     generated_copy: pd.DataFrame,
+    audited_products: pd.DataFrame,
     rejected_rows: pd.DataFrame,
     source_rows: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """The batch's bundle under `exports/<batch_id>/`, and its products upserted into the catalog.
 
-    Writes `products.jsonl` (one product per line, variants, images and generated copy
-    nested),
-    `shopify_import.csv` (Shopify's current import format), `errors.csv` (rejected rows
-    in their original columns plus an `errors` column, ready to fix and re-import),
+    Writes `products.jsonl` (one product per line, variants, images, generated copy and
+    audit nested), `shopify_import.csv` (Shopify's current import format, with the
+    generated copy laid over the product's own unless the batch option
+    `publish_generated_copy` is false; products with an error-severity audit issue are
+    held back unless the batch option `publish_products_with_errors` is set),
+    `errors.csv` (rejected rows in their original columns plus an `errors` column,
+    ready to fix and re-import),
     `merges.csv` (what was merged into what, and why), `possible_duplicates.csv` (pairs
-    to review) and `summary.json`. The catalog upsert runs in one transaction and is
-    idempotent.
+    to review), `report.html` (the quality report, one self-contained page) and
+    `summary.json`. The catalog upsert runs in one transaction and is idempotent; products
+    a webhook or PIM batch deleted are archived, never removed.
     """
     db = catalog.db()
     batch_id = context.partition_key
@@ -93,15 +124,52 @@ def product_bundle(
         "errors_csv": out_dir / "errors.csv",
         "merges_csv": out_dir / "merges.csv",
         "possible_duplicates_csv": out_dir / "possible_duplicates.csv",
+        "report_html": out_dir / "report.html",
         "summary_json": out_dir / "summary.json",
     }
-    records = with_generated_copy(product_records(deduplicated_products), generated_copy)
+    records = audited_records(deduplicated_products, audited_products)
+    publish_errors = bool((manifest.options or {}).get(PUBLISH_ERRORS_OPTION))
+    held_back = (
+        set()
+        if publish_errors
+        else set(audited_products.loc[audited_products["has_errors"].astype(bool), "handle"])
+    )
     write_product_records(records, paths["products_jsonl"])
-    write_shopify_csv(records, paths["shopify_import_csv"])
+    publish_copy = (manifest.options or {}).get(PUBLISH_COPY_OPTION, True) is not False
+    write_shopify_csv(
+        [
+            published_record(r) if publish_copy else r
+            for r in records
+            if r["handle"] not in held_back
+        ],
+        paths["shopify_import_csv"],
+    )
     write_errors_csv(rejected_rows, source_header(source_rows), paths["errors_csv"])
     write_frame_csv(duplicate_merges, paths["merges_csv"])
     write_frame_csv(possible_duplicates, paths["possible_duplicates_csv"])
     upsert = upsert_products(db, deduplicated_products, batch_id)
+    deletes = read_batch_source(
+        Path(manifest.landing_path),
+        manifest.original_name,
+        options=manifest.options,
+        pim_sources_file=catalog.settings.pim_sources_file,
+    ).deletes
+    archived = archive_products(db, deletes, batch_id) if deletes else []
+    save_quality(
+        db,
+        [
+            QualityRow(
+                handle=r["handle"],
+                score=r["audit"]["score"],
+                grade=r["audit"]["grade"],
+                issues=r["audit"]["issues"],
+                copy=r["generated_copy"]["copy"],
+            )
+            for r in records
+            if "audit" in r
+        ],
+        batch_id,
+    )
 
     summary = build_summary(
         batch_id=batch_id,
@@ -121,7 +189,22 @@ def product_bundle(
             "catalog_inserted": upsert.inserted_products,
             "catalog_updated": upsert.updated_products,
             "catalog_unchanged": upsert.unchanged_products,
+            "catalog_archived": len(archived),
+            "held_back_for_errors": len(held_back),
         },
+    )
+    write_report(
+        ReportData(
+            summary=summary,
+            records=records,
+            audits=_audits(audited_products),
+            audits_before=_audits(audited_products, "_before"),
+            rejected=rejected_entries(rejected_rows),
+            settings=audit_settings(catalog, manifest),
+            possible_duplicates=possible_duplicates.to_dict("records"),
+            merges=duplicate_merges.to_dict("records"),
+        ),
+        paths["report_html"],
     )
     write_summary(summary, paths["summary_json"])
     counts = summary["counts"]

@@ -8,12 +8,15 @@ import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 
+from structr_pipeline.assets.audit import audit_settings
+from structr_pipeline.assets.bundle import PUBLISH_ERRORS_OPTION
 from structr_pipeline.assets.validation import accounted_lines
 from structr_pipeline.core.connectors.registry import (
     REQUIRED_FIELDS,
     field_sources_of,
     missing_required,
 )
+from structr_pipeline.core.connectors.shopify_export import handles_in_shopify_csv
 from structr_pipeline.core.schema import ProductVariant
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
@@ -218,5 +221,80 @@ def generation_failure_rate(generated_copy: pd.DataFrame) -> dg.AssetCheckResult
             "attempted": len(attempted),
             "failure_rate": round(rate, 4),
             "first_reasons": dg.MetadataValue.md(reasons[:4000] or "none"),
+        },
+    )
+
+
+@dg.asset_check(
+    asset="audited_products",
+    partitions_def=import_batch,
+    description=(
+        "The share of products graded C or better reaches the batch's threshold "
+        "(`min_share_c_or_better` in audit.yaml or the batch's `audit` option); warns "
+        "when it does not."
+    ),
+)
+def grade_c_or_better_share(
+    context: dg.AssetCheckExecutionContext,
+    catalog: CatalogStoreResource,
+    audited_products: pd.DataFrame,
+) -> dg.AssetCheckResult:
+    """Enough products grade A, B or C."""
+    manifest = get_batch(catalog.db(), context.partition_key)
+    threshold = audit_settings(catalog, manifest).min_share_c_or_better
+    total = len(audited_products)
+    good = int(audited_products["grade"].isin(["A", "B", "C"]).sum())
+    share = good / total if total else 1.0
+    return dg.AssetCheckResult(
+        passed=share >= threshold,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=None
+        if share >= threshold
+        else f"{share:.0%} of products grade C or better, below the {threshold:.0%} required",
+        metadata={
+            "share_c_or_better": round(share, 4),
+            "threshold": threshold,
+            "products": total,
+            "products_c_or_better": good,
+        },
+    )
+
+
+@dg.asset_check(
+    asset="product_bundle",
+    partitions_def=import_batch,
+    additional_ins={"audited_products": dg.AssetIn()},
+    description=(
+        "No product with an error-severity audit issue (a price that is not positive, an "
+        "invalid GTIN) is in the batch's `shopify_import.csv`, unless the batch option "
+        "`publish_products_with_errors` allows it."
+    ),
+)
+def no_error_products_published(
+    context: dg.AssetCheckExecutionContext,
+    catalog: CatalogStoreResource,
+    audited_products: pd.DataFrame,
+) -> dg.AssetCheckResult:
+    """Reads the written import file back and looks for products with audit errors."""
+    manifest = get_batch(catalog.db(), context.partition_key)
+    allowed = bool((manifest.options or {}).get(PUBLISH_ERRORS_OPTION))
+    path = catalog.settings.exports_dir / context.partition_key / "shopify_import.csv"
+    published = handles_in_shopify_csv(path)
+    with_errors = set(audited_products.loc[audited_products["has_errors"].astype(bool), "handle"])
+    leaked = sorted(published & with_errors)
+    return dg.AssetCheckResult(
+        passed=allowed or not leaked,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"{len(leaked)} products with audit errors are in shopify_import.csv: "
+            + ", ".join(leaked[:10])
+            if leaked and not allowed
+            else None
+        ),
+        metadata={
+            "products_with_errors": len(with_errors),
+            "published_with_errors": len(leaked),
+            "allowed_by_batch_option": allowed,
+            "held_back": len(with_errors - published),
         },
     )

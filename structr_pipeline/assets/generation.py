@@ -16,6 +16,7 @@ from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.resources.llm import LLMResource
 from structr_pipeline.store.batches import get_batch
 from structr_pipeline.store.generation_cache import CachedCopy, get_cached, put_cached
+from structr_pipeline.store.stages import FailedItem, record_stage, replace_failed_items
 
 STATUSES = ("generated", "cached", "failed", "skipped_unchanged")
 COPY_FIELDS = ("seo_title", "title", "description_html", "bullets", "meta_description", "image_alt")
@@ -31,6 +32,37 @@ COLUMNS = (
     "model",
     "prompt_version",
 )
+
+
+# Copy that can be published: written now or taken from the cache.
+USABLE = ("generated", "cached")
+
+
+def with_generated_copy(records, generated: pd.DataFrame) -> list[dict]:
+    """Product records with their generated copy (and its status and flags) nested."""
+    by_handle = {row["handle"]: row for row in generated.to_dict("records")}
+    out = []
+    for record in records:
+        row = by_handle.get(record["handle"])
+        if row is not None:
+            copy = {name: row[name] for name in COPY_FIELDS} if row["status"] in USABLE else {}
+            for name in ("bullets", "image_alt"):
+                if name in copy:
+                    copy[name] = json.loads(copy[name] or "[]")
+            record["generated_copy"] = {
+                "status": row["status"],
+                "copy": copy,
+                "flags": json.loads(row["flags"] or "[]"),
+                "model": row["model"],
+                "prompt_version": row["prompt_version"],
+            }
+        out.append(record)
+    return out
+
+
+def generation_versions(provider: str, model: str, prompt_version: str) -> dict[str, str]:
+    """What a batch's copy was produced with; a change of any of these makes it stale."""
+    return {"provider": provider, "model": model, "prompt_version": prompt_version}
 
 
 def batch_voice(catalog: CatalogStoreResource, manifest) -> BrandVoice:
@@ -119,11 +151,24 @@ def generated_copy(
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["attempts"] = frame["attempts"].astype("int64")
 
+    replace_failed_items(
+        db,
+        context.partition_key,
+        "generation",
+        [FailedItem(r.handle, r.error, r.attempts) for r in results if r.status == "failed"],
+    )
     usage = Usage()
     for r in results:
         usage = usage + r.usage
     cost = estimate_cost(usage, provider.model)
     status = frame["status"].value_counts()
+    record_stage(
+        db,
+        context.partition_key,
+        "generation",
+        produced_with=generation_versions(provider.name, provider.model, template.prompt_version),
+        counts={k: int(status.get(k, 0)) for k in STATUSES},
+    )
     context.add_output_metadata(
         {
             "dagster/row_count": len(frame),

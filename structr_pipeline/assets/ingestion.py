@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from structr_pipeline.core.csv_reading import read_table
+from structr_pipeline.core.connectors.sources import read_batch_source
 from structr_pipeline.core.fields import PARSE_ERROR
 from structr_pipeline.core.mapping.profiles import MappingProfile, load_profile
 from structr_pipeline.partitions import import_batch
@@ -26,18 +26,23 @@ def source_rows(context: dg.AssetExecutionContext, catalog: CatalogStoreResource
     """Every record of the batch's input file as text, with its source line number.
 
     Encoding, delimiter and BOM are detected, unless the batch's mapping profile fixes
-    them. Nothing is dropped here: records with the wrong number of cells are kept and
-    flagged, and are rejected with reasons later.
+    them. JSON Lines batches (webhook events, PIM pulls) become the rows of a
+    Shopify-format table, one per variant; an item that cannot be converted is one row
+    carrying the reason. Nothing is dropped here: records with the wrong number of cells
+    are kept and flagged, and are rejected with reasons later.
     """
     manifest = get_batch(catalog.db(), context.partition_key)
     profile = batch_profile(catalog, manifest)
     options = profile.options if profile else None
-    table = read_table(
+    source = read_batch_source(
         Path(manifest.landing_path),
         manifest.original_name,
+        options=manifest.options,
+        pim_sources_file=catalog.settings.pim_sources_file,
         encoding=options.encoding if options else None,
         delimiter=options.delimiter if options else None,
     )
+    table = source.table
     frame = table.frame
     frame.attrs.clear()
     malformed = int((frame[PARSE_ERROR] != "").sum())
@@ -50,6 +55,11 @@ def source_rows(context: dg.AssetExecutionContext, catalog: CatalogStoreResource
             "delimiter": repr(table.delimiter),
             "columns": len(table.header),
             "malformed_rows": malformed,
+            **(
+                {"json_items": source.items, "deletes": len(source.deletes)}
+                if source.items is not None
+                else {}
+            ),
             "landing_path": dg.MetadataValue.path(manifest.landing_path),
         }
     )

@@ -16,6 +16,7 @@ from structr_pipeline.core.connectors.registry import map_source_frame
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch
+from structr_pipeline.store.stages import record_stage
 
 
 def mapping_table(mapping: pd.DataFrame) -> str:
@@ -68,6 +69,13 @@ def map_batch(
     table = dg.MetadataValue.md(mapping_table(columns))
     profile_metadata = (
         {"profile": profile.name, "profile_fingerprint": profile.fingerprint()} if profile else {}
+    )
+    record_stage(
+        catalog.db(),
+        context.partition_key,
+        "mapping",
+        produced_with=profile_metadata,
+        counts={"rows_in": len(source_rows), "variants": len(frame)},
     )
     yield dg.Output(
         frame,

@@ -49,6 +49,8 @@ REJECTED_COLUMNS: tuple[str, ...] = (SOURCE_LINE, SOURCE_LINES, ORIGINAL, ERRORS
 
 MONEY_FIELDS = ("price", "compare_at_price", "cost_per_item")
 _CELL_COUNT = re.compile(r"has (\d+) cells? but the header has (\d+)")
+# A JSON item that could not be converted names the field at fault: "field 'price': …".
+_NAMED_FIELD = re.compile(r"field '([^']+)'")
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ def _shape_issue(line: int, message: str, header: list[str]) -> RowIssue:
     """The issue for a row whose cell count does not match the header, naming the column."""
     match = _CELL_COUNT.search(message)
     column = header[-1] if header else ""
+    named = _NAMED_FIELD.search(message)
+    if named:
+        column = named.group(1)
     if match:
         found = int(match.group(1))
         if found < len(header):

@@ -29,7 +29,7 @@ from structr_pipeline.core.fields import (
     VARIANT_FIELDS,
     WARNINGS,
 )
-from structr_pipeline.store.db import CatalogDB, products, variants
+from structr_pipeline.store.db import CatalogDB, catalog_events, products, variants
 
 MONEY_FIELDS: tuple[str, ...] = ("price", "compare_at_price", "cost_per_item")
 FLOAT_FIELDS: tuple[str, ...] = (*MONEY_FIELDS, "weight_grams")
@@ -298,12 +298,86 @@ def upsert_products(db: CatalogDB, validated: pd.DataFrame, batch_id: str) -> Up
                 .where(products.c.handle.in_(chunk), products.c.last_batch_id != batch_id)
                 .values(last_batch_id=batch_id)
             )
+        events = [{"handle": p.handle, "kind": "added"} for p in new]
+        events += [{"handle": p.handle, "kind": "changed"} for p in changed]
+        for chunk in _chunks(events, _INSERT_CHUNK):
+            conn.execute(
+                catalog_events.insert(), [{**e, "batch_id": batch_id, "at": now} for e in chunk]
+            )
     return UpsertResult(
         inserted_products=len(new),
         updated_products=len(changed),
         unchanged_products=len(unchanged),
         variants_written=len(variant_rows),
     )
+
+
+def archive_products(db: CatalogDB, external_ids: Iterable[str], batch_id: str) -> list[str]:
+    """Archive the products whose ``external_id`` attribute is one of ``external_ids``.
+
+    Nothing is deleted: the product keeps its data with status ``archived``, and an
+    ``archived`` catalog event is recorded. Its content hash is marked, so importing the
+    product again counts as a change and brings it back. Returns the handles archived.
+    """
+    now = datetime.now(UTC)
+    archived: list[str] = []
+    with db.write() as conn:
+        for external_id in sorted(set(external_ids)):
+            fragment = json.dumps({"external_id": external_id}, ensure_ascii=False)[1:-1]
+            fragment = fragment.replace('": "', '":"')
+            rows = conn.execute(
+                sa.select(products.c.handle, products.c.content_hash).where(
+                    products.c.attributes.contains(fragment, autoescape=True),
+                    products.c.status != "archived",
+                )
+            ).all()
+            for handle, content_hash in rows:
+                conn.execute(
+                    products.update()
+                    .where(products.c.handle == handle)
+                    .values(
+                        status="archived",
+                        content_hash=f"archived:{content_hash}"[:64],
+                        last_batch_id=batch_id,
+                        updated_at=now,
+                    )
+                )
+                conn.execute(
+                    catalog_events.insert().values(
+                        handle=handle, kind="archived", batch_id=batch_id, at=now
+                    )
+                )
+                archived.append(handle)
+    return archived
+
+
+def products_from_source(db: CatalogDB, prefix: str) -> dict[str, str]:
+    """Live products whose ``external_id`` starts with ``prefix``: external id → handle."""
+    fragment = json.dumps({"external_id": prefix}, ensure_ascii=False)[1:-2].replace('": "', '":"')
+    query = sa.select(products.c.handle, products.c.attributes).where(
+        products.c.attributes.contains(fragment, autoescape=True),
+        products.c.status != "archived",
+    )
+    with db.read() as conn:
+        rows = conn.execute(query).all()
+    found = {}
+    for handle, attributes in rows:
+        external_id = json.loads(attributes or "{}").get("external_id", "")
+        if external_id.startswith(prefix):
+            found[external_id] = handle
+    return found
+
+
+def catalog_event_counts(db: CatalogDB, start: datetime, end: datetime) -> dict[str, int]:
+    """How many products were added, changed and archived in ``[start, end)``."""
+    query = (
+        sa.select(catalog_events.c.kind, sa.func.count(sa.distinct(catalog_events.c.handle)))
+        .where(catalog_events.c.at >= start, catalog_events.c.at < end)
+        .group_by(catalog_events.c.kind)
+    )
+    with db.read() as conn:
+        found = {kind: int(n) for kind, n in conn.execute(query)}
+    return {kind: found.get(kind, 0) for kind in ("added", "changed", "archived")}
 
 
 def change_status(db: CatalogDB, frame: pd.DataFrame) -> dict[str, str]:

@@ -128,6 +128,70 @@ variants = sa.Table(
 )
 
 
+# What happened to each product in the catalog and when: ``added``, ``changed`` or
+# ``archived`` (the daily quality snapshot counts these per day).
+catalog_events = sa.Table(
+    "catalog_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("handle", sa.String, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("batch_id", sa.String(200), nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_catalog_events_at", "at"),
+)
+
+# The latest audit of each product in the catalog (the batch that last audited it wins).
+product_quality = sa.Table(
+    "product_quality",
+    metadata,
+    sa.Column("handle", sa.String, primary_key=True),
+    sa.Column("score", sa.Float(53), nullable=False),
+    sa.Column("grade", sa.String(1), nullable=False),
+    sa.Column("issues", sa.JSON, nullable=False),
+    sa.Column("copy", sa.JSON, nullable=False),
+    sa.Column("batch_id", sa.String(200), nullable=False),
+    sa.Column("audited_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# One row per batch and stage: what the stage last produced, and with which versions of
+# the prompt, the model and the mapping profile (the staleness sensor compares these).
+batch_stages = sa.Table(
+    "batch_stages",
+    metadata,
+    sa.Column("batch_id", sa.String(200), primary_key=True),
+    sa.Column("stage", sa.String(64), primary_key=True),
+    sa.Column("produced_with", sa.JSON, nullable=False),
+    sa.Column("counts", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Items a stage could not process (an LLM failure, say), replaced on every run of the stage.
+failed_items = sa.Table(
+    "failed_items",
+    metadata,
+    sa.Column("batch_id", sa.String(200), primary_key=True),
+    sa.Column("stage", sa.String(64), primary_key=True),
+    sa.Column("item", sa.String, primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("retryable", sa.Boolean, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Reprocessing requested by the sensors, per batch and reason: how often, when next.
+reprocess_attempts = sa.Table(
+    "reprocess_attempts",
+    metadata,
+    sa.Column("batch_id", sa.String(200), primary_key=True),
+    sa.Column("reason", sa.String(32), primary_key=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("exhausted", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+)
+
 # Generated product copy, keyed by a hash of (product facts, brand voice, prompt version,
 # provider, model): the same input never goes to the model twice.
 generation_cache = sa.Table(
@@ -142,6 +206,29 @@ generation_cache = sa.Table(
     sa.Column("prompt_tokens", sa.Integer, nullable=False, server_default="0"),
     sa.Column("completion_tokens", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# Webhook deliveries, verified and stored before they are acknowledged, waiting for a run
+# to claim them. A delivery id is stored once per endpoint, however often it is re-sent.
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("endpoint", sa.String(32), nullable=False),
+    sa.Column("delivery_id", sa.String(200), nullable=False),
+    sa.Column("topic", sa.String(200), nullable=False),
+    sa.Column("headers", sa.JSON, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("batch_id", sa.String(200), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("endpoint", "delivery_id", name="uq_webhook_events_endpoint_delivery_id"),
+    sa.CheckConstraint("status IN ('pending', 'claimed', 'done')", name="ck_webhook_events_status"),
+    sa.Index("ix_webhook_events_status_id", "status", "id"),
+    sa.Index("ix_webhook_events_batch_id", "batch_id"),
 )
 
 

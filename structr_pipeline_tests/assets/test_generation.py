@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
@@ -15,63 +13,7 @@ from structr_pipeline.core.generation.providers import compose_offline_copy
 from structr_pipeline.definitions import build_defs
 from structr_pipeline.resources.llm import LLMResource
 from structr_pipeline.runner import register_batch, run_batch
-
-Answer = Callable[[dict, int], tuple[int, dict, dict]]
-
-
-def facts_of(request: dict) -> dict:
-    """The product facts a request carries (the last user message is their JSON)."""
-    return json.loads(request["messages"][-1]["content"])
-
-
-def completion(content: str) -> dict:
-    return {
-        "model": "shop-writer",
-        "choices": [{"message": {"role": "assistant", "content": content}}],
-        "usage": {"prompt_tokens": 120, "completion_tokens": 80},
-    }
-
-
-def good(request: dict, n: int) -> tuple[int, dict, dict]:
-    """A model that writes correct copy from the facts it was given."""
-    return 200, completion(json.dumps(compose_offline_copy(facts_of(request)))), {}
-
-
-class ChatServer:
-    """A real HTTP server speaking the chat-completions shape; ``answer`` decides each reply."""
-
-    def __init__(self) -> None:
-        self.answer: Answer = good
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
-        chat = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with chat.lock:
-                    chat.requests.append(body)
-                    n = len(chat.requests)
-                status, payload, headers = chat.answer(body, n)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+from structr_pipeline_tests.chat_server import ChatServer, completion, facts_of, good
 
 
 @pytest.fixture
@@ -104,7 +46,13 @@ def test_copy_is_written_once_and_then_served_from_the_cache(
     assert run.success, run.errors + run.check_failures
     assert set(stored["status"]) == {"generated"}
     products = stored["handle"].tolist()
-    assert len(chat.requests) == len(products)  # one call per product, none twice
+    audited = pd.read_parquet(
+        defs.resources["catalog"].settings.storage_dir / "audited_products" / f"{batch_id}.parquet"
+    )
+    fixes = int(audited["fix"].isin(["improved", "not_improved", "failed"]).sum())
+    assert fixes <= len(products)
+    # One call per product, plus one per product the audit sent back; none twice.
+    assert len(chat.requests) == len(products) + fixes
     first = chat.requests[0]
     assert first["model"] == "shop-writer"
     assert first["response_format"] == {"type": "json_object"}
@@ -118,7 +66,7 @@ def test_copy_is_written_once_and_then_served_from_the_cache(
 
     again = run_batch(defs, instance, batch_id)  # re-materialize: zero model calls
     assert again.success
-    assert len(chat.requests) == len(products)
+    assert len(chat.requests) == len(products) + fixes
     cached = pd.read_parquet(
         defs.resources["catalog"].settings.storage_dir / "generated_copy" / f"{batch_id}.parquet"
     )
@@ -195,5 +143,7 @@ def test_the_profiles_brand_voice_reaches_the_model(settings, instance, tmp_path
     ).manifest.batch_id
     run = run_batch(defs, instance, batch_id)
     assert run.success, run.errors + run.check_failures
-    (request,) = chat.requests
-    assert facts_of(request)["brand_voice"] == voice
+    # The first writing and the audit's fix pass both speak in the profile's voice.
+    assert 1 <= len(chat.requests) <= 2
+    for request in chat.requests:
+        assert facts_of(request)["brand_voice"] == voice

@@ -15,9 +15,9 @@ from structr_pipeline.store.batches import get_batch
 from structr_pipeline.store.catalog import count_products, read_catalog
 
 
-def run_file(defs, instance, path):
+def run_file(defs, instance, path, options=None):
     catalog = defs.resources["catalog"]
-    registered = register_batch(catalog, instance, path)
+    registered = register_batch(catalog, instance, path, options=options)
     run = run_batch(defs, instance, registered.manifest.batch_id)
     return catalog, registered.manifest.batch_id, run
 
@@ -120,7 +120,10 @@ def test_export_reimports_to_the_same_catalog(
         home = tmp_path / home_name
         settings = StructrSettings(home=home, database_url=f"sqlite:///{home / 'catalog.db'}")
         defs = build_defs(settings)
-        catalog, batch_id, run = run_file(defs, instance, path)
+        # The import file as the source had it: no generated copy laid over it, and no
+        # product held back for audit errors.
+        options = {"publish_generated_copy": False, "publish_products_with_errors": True}
+        catalog, batch_id, run = run_file(defs, instance, path, options)
         assert run.success, run.errors + run.check_failures
         exported = settings.exports_dir / batch_id / "shopify_import.csv"
         return read_catalog(catalog.db()), exported
@@ -179,7 +182,8 @@ def test_a_supplier_sheet_is_mapped_by_itself(defs, instance, tmp_path) -> None:
     sheet = write_supplier_sheet(tmp_path / "lieferant.csv")
     catalog, batch_id, run = run_file(defs, instance, sheet)
     assert run.success, run.errors + run.check_failures
-    assert run.check_warnings == []
+    # A bare supplier sheet (no images, no descriptions) grades low; nothing else warns.
+    assert [w for w in run.check_warnings if not w.startswith("grade_c_or_better_share")] == []
 
     stored = pd.read_parquet(
         catalog.settings.storage_dir / "column_mapping" / f"{batch_id}.parquet"
@@ -218,7 +222,8 @@ def test_mapping_from_values_alone_runs_with_a_warning(defs, instance, tmp_path)
     sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
     catalog, batch_id, run = run_file(defs, instance, sheet)
     assert run.success, run.errors + run.check_failures
-    (warning,) = run.check_warnings
+    (warning, *quality) = run.check_warnings
+    assert all(w.startswith("grade_c_or_better_share") for w in quality)
     assert warning.startswith("required_fields_mapped: export.csv: required fields mapped with")
     assert "price ← 'col_3'" in warning
     summary = json.loads((catalog.settings.exports_dir / batch_id / "summary.json").read_text())

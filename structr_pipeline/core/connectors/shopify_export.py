@@ -99,14 +99,14 @@ def write_shopify_csv(products: pd.DataFrame | list[dict[str, Any]], path: Path)
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(header)
         for record in records:
-            for row in _product_rows(record):
+            for row in product_rows(record):
                 writer.writerow([escape_formula(row.get(name, "")) for name in header])
                 written += 1
     return written
 
 
-def _product_rows(record: dict[str, Any]) -> list[dict[str, str]]:
-    """The CSV rows of one product: its variants, then one row per remaining image."""
+def product_rows(record: dict[str, Any]) -> list[dict[str, str]]:
+    """The CSV rows of one product record: its variants, then one row per remaining image."""
     images = record["images"]
     rows = []
     for i, variant in enumerate(record["variants"]):
@@ -130,3 +130,9 @@ def _product_rows(record: dict[str, Any]) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def handles_in_shopify_csv(path: Path) -> set[str]:
+    """The product handles a Shopify import file written by ``write_shopify_csv`` holds."""
+    with Path(path).open(encoding="utf-8", newline="") as f:
+        return {row["URL handle"] for row in csv.DictReader(f) if row.get("URL handle")}

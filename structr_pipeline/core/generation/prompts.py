@@ -204,8 +204,18 @@ def build_messages(
     return messages
 
 
-def cache_key(template: PromptTemplate, facts: dict, voice: BrandVoice, model: str) -> str:
-    """The generation cache key: sha256 hex of facts, voice, prompt and model as canonical JSON."""
+def cache_key(
+    template: PromptTemplate,
+    facts: dict,
+    voice: BrandVoice,
+    model: str,
+    feedback: str | None = None,
+) -> str:
+    """The generation cache key: sha256 hex of facts, voice, prompt and model as canonical JSON.
+
+    ``feedback`` (the audit's fix instructions for a regeneration) is part of the key
+    when given, so a fixed copy is cached apart from the first one.
+    """
     material = {
         "facts": facts,
         "brand_voice": voice.as_dict(),
@@ -213,5 +223,7 @@ def cache_key(template: PromptTemplate, facts: dict, voice: BrandVoice, model: s
         "prompt_version": template.prompt_version,
         "model": model,
     }
+    if feedback:
+        material["fix_feedback"] = feedback
     blob = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -11,7 +11,7 @@ concurrently; the provider bounds how many are in flight.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -48,12 +48,14 @@ async def _write_one(
     handle: str,
     facts: dict[str, Any],
     key: str,
+    fix_feedback: str | None = None,
 ) -> CopyResult:
     result = CopyResult(handle=handle, cache_key=key, status="failed")
     image_count = len(facts.get("images") or [])
-    feedback: str | None = None
+    feedback: str | None = fix_feedback
     copy = None
-    regenerated_for_guard = False
+    # A fix is one bounded regeneration: the guard's findings are kept as flags, not retried.
+    regenerated_for_guard = fix_feedback is not None
     validation_retry_used = False
     while True:
         result.attempts += 1
@@ -90,6 +92,7 @@ def write_copy(
     voice: BrandVoice,
     cached: Callable[[list[str]], dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]],
     skip: Collection[str] = frozenset(),
+    fix_feedback: Mapping[str, str] | None = None,
 ) -> list[CopyResult]:
     """Copy for each product record (``handle`` plus the keys ``product_facts`` reads).
 
@@ -98,9 +101,19 @@ def write_copy(
     (unchanged since the catalog last saw them: ``skipped_unchanged`` unless cached).
     Results come back in the order of ``products``. The provider is closed at the end
     (it holds an HTTP connection pool).
+
+    ``fix_feedback`` (handle → the audit's instructions) makes this a fix pass: each of
+    those products is regenerated with the instructions fed back, in one bounded
+    attempt (plus the one retry a malformed answer gets), cached under a key that
+    includes the instructions.
     """
+    fixes = dict(fix_feedback or {})
     facts = [product_facts(p) for p in products]
-    keys = [cache_key(template, f, voice, f"{provider.name}:{provider.model}") for f in facts]
+    model = f"{provider.name}:{provider.model}"
+    keys = [
+        cache_key(template, f, voice, model, fixes.get(p["handle"]))
+        for p, f in zip(products, facts, strict=True)
+    ]
     hits = cached(keys)
 
     async def run_all() -> list[CopyResult]:
@@ -115,7 +128,15 @@ def write_copy(
                 tasks.append(asyncio.sleep(0, result=done))
             else:
                 tasks.append(
-                    _write_one(provider, template, voice, product["handle"], product_facts_, key)
+                    _write_one(
+                        provider,
+                        template,
+                        voice,
+                        product["handle"],
+                        product_facts_,
+                        key,
+                        fixes.get(product["handle"]),
+                    )
                 )
         try:
             return list(await asyncio.gather(*tasks))

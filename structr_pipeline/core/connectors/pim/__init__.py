@@ -1,0 +1,41 @@
+"""Products from a PIM or headless CMS (Akeneo, Contentful, Strapi, any JSON API).
+
+``load_sources`` reads the configured sources from ``STRUCTR_HOME/pim_sources.yaml``;
+``PimClient`` pulls every item of a source (all pages, all-or-nothing) and writes copy
+back; ``records_from_items`` maps pulled items onto product records in the shape of
+``products.jsonl``. Nothing here imports Dagster.
+"""
+
+from structr_pipeline.core.connectors.pim.client import PimClient, PimError, PullResult
+from structr_pipeline.core.connectors.pim.config import (
+    SOURCES_FILE,
+    PimConfigError,
+    PimSource,
+    load_sources,
+    parse_source,
+)
+from structr_pipeline.core.connectors.pim.field_map import (
+    ItemError,
+    record_from_item,
+    records_from_items,
+)
+from structr_pipeline.core.connectors.pim.presets import item_id, item_updated_at
+from structr_pipeline.core.connectors.pim.write_back import WriteBackItem, WriteBackResult
+
+__all__ = [
+    "SOURCES_FILE",
+    "ItemError",
+    "PimClient",
+    "PimConfigError",
+    "PimError",
+    "PimSource",
+    "PullResult",
+    "WriteBackItem",
+    "WriteBackResult",
+    "item_id",
+    "item_updated_at",
+    "load_sources",
+    "parse_source",
+    "record_from_item",
+    "records_from_items",
+]

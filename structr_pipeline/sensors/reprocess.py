@@ -1,0 +1,244 @@
+"""The reprocessing sensor: failed items and failed batches come back as backfills by themselves.
+
+Two kinds of work are retried, each as a backfill of only the assets that need it:
+
+- batches with failed items (products the LLM could not write copy for): from
+  ``generated_copy`` downward;
+- batches whose last run failed for a transient reason (a database, network or
+  provider error, or a run that died): every stage, from ``source_rows``.
+
+A failure caused by the data itself (an unreadable file, a missing profile, a blocking
+check) is not retried: it needs a person. Each batch gets at most
+``STRUCTR_REPROCESS_MAX_ATTEMPTS`` (default 3) attempts per kind, spaced
+``STRUCTR_REPROCESS_BACKOFF_SECONDS`` (default 300) × 2^(attempt − 1) apart; what
+exceeds the bound is reported on the ``reprocessing_report`` asset, not retried.
+``structr batches reprocess`` resets the count.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+from dagster._core.events import DagsterEventType
+
+from structr_pipeline.assets.markdown import md_table
+from structr_pipeline.jobs import IMPORT_GROUP
+from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.sensors.backfills import (
+    PARTITION_TAG,
+    assets_from,
+    backfill_request,
+    known_batches,
+    partitions_in_progress,
+)
+from structr_pipeline.store.reprocessing import (
+    ReprocessAttempts,
+    attempts_by_batch,
+    clear_attempts,
+    save_attempts,
+)
+from structr_pipeline.store.stages import batches_with_failed_items
+
+FAILED_ITEMS = "failed_items"
+FAILED_RUN = "failed_run"
+REPORT_ASSET = dg.AssetKey("reprocessing_report")
+
+# Error classes (anywhere in a step failure's cause chain) worth another try.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "OperationalError",
+        "InterfaceError",
+        "DisconnectionError",
+        "TimeoutError",
+        "ConnectionError",
+        "ConnectionResetError",
+        "ConnectionRefusedError",
+        "BrokenPipeError",
+        "ConnectError",
+        "ConnectTimeout",
+        "ReadTimeout",
+        "WriteTimeout",
+        "PoolTimeout",
+        "RemoteProtocolError",
+        "ProviderError",
+        "PimError",
+        "DagsterExecutionInterruptedError",
+    }
+)
+
+reprocessing_report = dg.AssetSpec(
+    REPORT_ASSET,
+    group_name="operations",
+    description=(
+        "Batches the reprocessing sensor gave up on: each one's reason (failed items or a "
+        "failed run), attempts made and the last error. Updated by the sensor whenever a "
+        "batch exceeds its attempts; `structr batches reprocess BATCH` starts it again."
+    ),
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how far apart a batch is reprocessed."""
+
+    max_attempts: int = 3
+    backoff_seconds: float = 300.0
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """``STRUCTR_REPROCESS_MAX_ATTEMPTS`` and ``STRUCTR_REPROCESS_BACKOFF_SECONDS``."""
+        return cls(
+            max_attempts=int(os.environ.get("STRUCTR_REPROCESS_MAX_ATTEMPTS") or 3),
+            backoff_seconds=float(os.environ.get("STRUCTR_REPROCESS_BACKOFF_SECONDS") or 300),
+        )
+
+    def spacing(self, attempts_made: int) -> timedelta:
+        """The wait after ``attempts_made`` attempts before the next one."""
+        return timedelta(seconds=self.backoff_seconds * 2 ** max(attempts_made - 1, 0))
+
+
+def _error_chain(error) -> list[str]:
+    names = []
+    while error is not None:
+        names.append(error.cls_name or "")
+        error = error.cause
+    return names
+
+
+def run_failure_reason(instance: dg.DagsterInstance, run_id: str) -> tuple[bool, str]:
+    """Whether a failed run is worth retrying, and the error that failed it."""
+    failures = instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE)
+    if not failures:
+        return True, "the run stopped without a step failing (the process died or was stopped)"
+    for entry in failures:
+        error = entry.dagster_event.step_failure_data.error
+        chain = _error_chain(error)
+        if TRANSIENT_ERRORS.intersection(chain):
+            last = error
+            while last.cause is not None:
+                last = last.cause
+            return True, f"{entry.step_key}: {last.cls_name}: {last.message.strip()[:300]}"
+    first = failures[0].dagster_event.step_failure_data.error
+    while first.cause is not None:
+        first = first.cause
+    return False, f"{failures[0].step_key}: {first.cls_name}: {first.message.strip()[:300]}"
+
+
+def failed_batches(instance: dg.DagsterInstance, batches: set[str]) -> dict[str, str]:
+    """Batch partitions whose latest run failed for a transient reason → that reason."""
+    since = datetime.now(UTC) - timedelta(days=7)
+    recent = instance.get_run_records(
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE], updated_after=since),
+        limit=500,
+    )
+    candidates = {r.dagster_run.tags.get(PARTITION_TAG) for r in recent} & batches
+    found = {}
+    for key in sorted(candidates):
+        latest = instance.get_run_records(filters=dg.RunsFilter(tags={PARTITION_TAG: key}), limit=1)
+        if not latest or latest[0].dagster_run.status != dg.DagsterRunStatus.FAILURE:
+            continue
+        retryable, reason = run_failure_reason(instance, latest[0].dagster_run.run_id)
+        if retryable:
+            found[key] = reason
+    return found
+
+
+@dg.sensor(
+    asset_selection=dg.AssetSelection.groups(IMPORT_GROUP),
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Backfill batches with failed items (from generation) or a transiently failed "
+        "run.\n\nAt most 3 attempts per batch and kind, spaced 5, 10, 20 minutes apart by "
+        "default (`STRUCTR_REPROCESS_MAX_ATTEMPTS`, `STRUCTR_REPROCESS_BACKOFF_SECONDS`); "
+        "batches over the bound are listed on the `reprocessing_report` asset instead of "
+        "retried."
+    ),
+)
+def reprocess_sensor(context: dg.SensorEvaluationContext, catalog: CatalogStoreResource):
+    """Backfill batches with failed items (from generation) or a transiently failed run.
+
+    At most 3 attempts per batch and kind, spaced 5, 10, 20 minutes apart by default
+    (`STRUCTR_REPROCESS_MAX_ATTEMPTS`, `STRUCTR_REPROCESS_BACKOFF_SECONDS`); batches over
+    the bound are listed on the `reprocessing_report` asset instead of retried.
+    """
+    policy = RetryPolicy.from_env()
+    db = catalog.db()
+    now = datetime.now(UTC)
+    batches = known_batches(context.instance)
+    busy = partitions_in_progress(context.instance)
+    wanted = {
+        FAILED_ITEMS: {
+            b: f"{n} failed items"
+            for b, n in batches_with_failed_items(db, "generation").items()
+            if b in batches
+        },
+        FAILED_RUN: failed_batches(context.instance, batches),
+    }
+    start = {FAILED_ITEMS: "generation", FAILED_RUN: "ingestion"}
+    requests = []
+    newly_exhausted = []
+    for kind, found in wanted.items():
+        history = attempts_by_batch(db, kind)
+        for batch_id, state in history.items():
+            if batch_id not in found and not state.exhausted:
+                clear_attempts(db, batch_id, kind)
+        due = []
+        for batch_id, detail in sorted(found.items()):
+            state = history.get(batch_id)
+            if batch_id in busy or (state and state.exhausted):
+                continue
+            if state and state.next_attempt_at and now < state.next_attempt_at:
+                continue
+            made = state.attempts if state else 0
+            if made >= policy.max_attempts:
+                save_attempts(
+                    db,
+                    ReprocessAttempts(batch_id, kind, made, now, None, True, detail),
+                )
+                newly_exhausted.append((batch_id, kind, made, detail))
+                continue
+            save_attempts(
+                db,
+                ReprocessAttempts(
+                    batch_id, kind, made + 1, now, now + policy.spacing(made + 1), False, detail
+                ),
+            )
+            due.append(batch_id)
+        if due:
+            context.log.info(f"reprocessing {len(due)} batches ({kind}): {', '.join(due)}")
+            requests.append(
+                backfill_request(
+                    context,
+                    assets_from(context, start[kind]),
+                    due,
+                    {"structr/reprocess": kind},
+                )
+            )
+    events = []
+    if newly_exhausted:
+        exhausted = [
+            (s.batch_id, kind, s.attempts, s.detail)
+            for kind in (FAILED_ITEMS, FAILED_RUN)
+            for s in attempts_by_batch(db, kind).values()
+            if s.exhausted
+        ]
+        events.append(
+            dg.AssetMaterialization(
+                asset_key=REPORT_ASSET,
+                description=f"{len(exhausted)} batches need a person",
+                metadata={
+                    "batches_given_up": len(exhausted),
+                    "newly_given_up": ", ".join(b for b, *_ in newly_exhausted),
+                    "batches": dg.MetadataValue.md(
+                        md_table(["batch", "reason", "attempts", "last error"], exhausted)
+                    ),
+                },
+            )
+        )
+    if not requests and not events:
+        return dg.SkipReason("nothing to reprocess")
+    return dg.SensorResult(run_requests=requests, asset_events=events)

@@ -1,0 +1,149 @@
+"""The PIM change sensor, full-resync schedule and write-back against a real HTTP PIM."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from structr_pipeline.definitions import build_defs
+from structr_pipeline.runner import run_batch
+from structr_pipeline.store.batches import get_batch, list_batches
+from structr_pipeline.store.catalog import read_catalog
+from structr_pipeline_tests.core.connectors.pim.pim_server import Fault, PimServer
+
+
+@pytest.fixture(scope="module")
+def pim_server() -> Iterator[PimServer]:
+    server = PimServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pim(pim_server: PimServer) -> PimServer:
+    pim_server.state.reset()
+    return pim_server
+
+
+@pytest.fixture
+def defs(settings, pim):
+    settings.home.mkdir(parents=True, exist_ok=True)
+    source = {
+        "preset": "generic",
+        "base_url": pim.base_url,
+        "path": "/generic/page",
+        "page_size": 3,
+        "rate_limit_per_s": 200,
+        "backoff_base": 0.01,
+        "backoff_max": 0.05,
+        "max_retries": 2,
+        "updated_since_param": "updated_since",
+        "write_back": {"enabled": True, "method": "PATCH", "path": "/generic/products/{id}"},
+    }
+    settings.pim_sources_file.write_text(
+        yaml.safe_dump({"sources": {"shop": source}}), encoding="utf-8"
+    )
+    return build_defs(settings)
+
+
+def context(defs, instance, cursor=None):
+    return dg.build_sensor_context(
+        instance_ref=instance.get_ref(),
+        cursor=cursor,
+        definitions=defs,
+        resources=defs.get_repository_def().get_top_level_resources(),
+    )
+
+
+def apply(instance, result) -> None:
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+
+
+def test_changes_become_a_batch_and_copy_is_written_back(defs, instance, pim) -> None:
+    sensor = defs.get_sensor_def("pim_shop_changes")
+    result = sensor.evaluate_tick(context(defs, instance))
+    (request,) = result.run_requests
+    apply(instance, result)
+    cursor = json.loads(result.cursor)
+    assert cursor["updated_since"].startswith("2024-") or cursor["updated_since"]
+    manifest = get_batch(defs.resources["catalog"].db(), request.partition_key)
+    assert manifest.options["pim_source"] == "shop" and manifest.original_name.endswith(".jsonl")
+    landed = Path(manifest.landing_path).read_text(encoding="utf-8").splitlines()
+    assert len(landed) == 8  # every pulled item, raw, as fetched
+
+    run = run_batch(defs, instance, request.partition_key)
+    assert run.success, run.errors + run.check_failures
+    catalog = read_catalog(defs.resources["catalog"].db())
+    assert {f"chair-{n}" for n in range(1, 7)} <= set(catalog["handle"])
+    out = defs.resources["catalog"].settings.exports_dir / request.partition_key
+    errors = (out / "errors.csv").read_text(encoding="utf-8")
+    assert "twelve" in errors or "g-bad" in errors  # the malformed item is accounted for
+    with (out / "write_back.csv").open(newline="", encoding="utf-8") as f:
+        written = {row["id"]: row for row in csv.DictReader(f)}
+    assert {f"g-{n}" for n in range(1, 7)} <= set(written)
+    assert all(row["ok"] == "True" for row in written.values())
+    patched = pim.requests_to("/generic/products/g-1", "PATCH")
+    assert patched and "quality_grade" in json.loads(patched[0].body)
+
+    again = sensor.evaluate_tick(context(defs, instance, cursor=result.cursor))
+    assert not again.run_requests  # nothing changed since the cursor
+
+
+def test_a_pim_outage_backs_off_and_keeps_its_place(defs, instance, pim) -> None:
+    sensor = defs.get_sensor_def("pim_shop_changes")
+    start = json.dumps({"updated_since": "2024-03-02T12:00:00+00:00"})
+    pim.state.faults.append(Fault(start=1, status=500, times=None))
+    down = sensor.evaluate_tick(context(defs, instance, cursor=start))
+    assert not down.run_requests
+    state = json.loads(down.cursor)
+    assert state["updated_since"] == "2024-03-02T12:00:00+00:00"  # not advanced
+    assert state["failures"] == 1
+    assert datetime.fromisoformat(state["retry_at"]) > datetime.now(UTC)
+    assert list_batches(defs.resources["catalog"].db()) == []
+
+    pim.state.faults.clear()
+    waiting = sensor.evaluate_tick(context(defs, instance, cursor=down.cursor))
+    assert not waiting.run_requests  # backing off: the PIM is not asked yet
+    recovered = json.loads(down.cursor)
+    recovered["retry_at"] = "2000-01-01T00:00:00+00:00"
+    back = sensor.evaluate_tick(context(defs, instance, cursor=json.dumps(recovered)))
+    (request,) = back.run_requests
+    manifest = get_batch(defs.resources["catalog"].db(), request.partition_key)
+    lines = Path(manifest.landing_path).read_text(encoding="utf-8").splitlines()
+    landed = [json.loads(x)["item"].get("id") for x in lines]
+    assert "g-1" not in landed and "g-2" not in landed and "g-3" in landed  # changed since
+
+
+def test_full_resync_reports_products_the_pim_no_longer_has(defs, instance, pim) -> None:
+    schedule = defs.get_schedule_def("pim_shop_full_resync")
+    resources = defs.get_repository_def().get_top_level_resources()
+
+    def resync():
+        ctx = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=datetime.now(UTC),
+            resources=resources,
+            repository_def=defs.get_repository_def(),
+        )
+        request = schedule.evaluate_tick(ctx).run_requests[0]
+        run = run_batch(defs, instance, request.partition_key)
+        assert run.success, run.errors + run.check_failures
+        return request.partition_key
+
+    resync()
+    with pim.state.lock:
+        pim.state.generic = [p for p in pim.state.generic if p.get("id") != "g-3"]
+    second = resync()
+    out = defs.resources["catalog"].settings.exports_dir / second
+    with (out / "possibly_removed.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["external_id"], r["handle"]) for r in rows] == [("shop:g-3", "chair-3")]
+    assert "chair-3" in set(read_catalog(defs.resources["catalog"].db())["handle"])  # kept
