@@ -34,6 +34,22 @@ def _prepare_dagster_home() -> None:
         os.environ["DAGSTER_HOME"] = str(home)
 
 
+def parse_options(pairs: list[str]) -> dict:
+    """Batch options from ``KEY=VALUE`` texts, each value read as YAML (``false``, ``{…}``)."""
+    import yaml
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--option {pair!r}: expected KEY=VALUE")
+        try:
+            options[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError as exc:
+            raise ValueError(f"--option {pair!r}: the value is not valid YAML ({exc})") from exc
+    return options
+
+
 def _step_name(entry) -> str:
     return entry.step_key or entry.dagster_event.asset_key.to_user_string()
 
@@ -46,6 +62,17 @@ def import_file(
         typer.Option(help="Read the file with this mapping profile (STRUCTR_HOME/profiles)."),
     ] = None,
     source_kind: Annotated[str, typer.Option(help="What kind of source the file is.")] = "csv",
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            help=(
+                "A batch option KEY=VALUE (VALUE read as YAML), repeatable: "
+                "publish_generated_copy=false, publish_products_with_errors=true, "
+                "'brand_voice={tone: warm, avoid: [cheap]}', 'audit={title_max_chars: 60}'."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Register FILE as an import batch and run it through every stage, then print the bundle."""
     _prepare_dagster_home()
@@ -66,6 +93,11 @@ def import_file(
             raise typer.Exit(code=2) from exc
     instance = dg.DagsterInstance.get()
     options = {"profile": profile} if profile else {}
+    try:
+        options.update(parse_options(option or []))
+    except ValueError as exc:
+        console.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(code=2) from exc
     registered = register_batch(catalog, instance, file, source_kind=source_kind, options=options)
     batch_id = registered.manifest.batch_id
     if registered.created:

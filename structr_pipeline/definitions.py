@@ -31,6 +31,11 @@ from structr_pipeline.sensors.inbox import inbox_sensor
 from structr_pipeline.sensors.pim import build_pim_resync, build_pim_sensor
 from structr_pipeline.sensors.reprocess import reprocess_sensor, reprocessing_report
 from structr_pipeline.sensors.staleness import staleness_sensor
+from structr_pipeline.sensors.webhook_queue import (
+    webhook_batch_failed,
+    webhook_batch_succeeded,
+    webhook_queue_sensor,
+)
 from structr_pipeline.settings import StructrSettings
 
 
@@ -80,6 +85,9 @@ def build_defs(
             inbox_sensor,
             reprocess_sensor,
             staleness_sensor,
+            webhook_queue_sensor,
+            webhook_batch_succeeded,
+            webhook_batch_failed,
             *(build_pim_sensor(source) for source in pim_sources.values()),
         ],
         resources=resources,

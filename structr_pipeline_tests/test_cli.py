@@ -146,3 +146,65 @@ def test_analyze_refuses_to_save_a_profile_for_a_shopify_export(cli_env, sample_
     result = CliRunner().invoke(app, ["analyze", str(sample_csv), "--save-profile", "x"])
     assert result.exit_code == 2
     assert "Shopify export" in result.output
+
+
+@pytest.mark.slow
+def test_batches_show_and_reprocess_failed_items(cli_env, sample_csv, monkeypatch) -> None:
+    from structr_pipeline_tests.chat_server import ChatServer, facts_of, good
+
+    chat = ChatServer()
+    chat.down = True
+
+    def answer(request: dict, n: int):
+        if chat.down and facts_of(request)["title"].startswith("Walnut"):
+            return 400, {"error": {"message": "content policy"}}, {}
+        return good(request, n)
+
+    chat.answer = answer
+    monkeypatch.setenv("STRUCTR_LLM_PROVIDER", "openai")
+    monkeypatch.setenv("STRUCTR_LLM_BASE_URL", chat.base_url)
+    monkeypatch.setenv("STRUCTR_LLM_MODEL", "shop-writer")
+    runner = CliRunner()
+    try:
+        imported = runner.invoke(app, ["import", str(sample_csv)])
+        assert imported.exit_code == 0, imported.output
+        (batch_dir,) = list((cli_env / "home" / "exports").iterdir())
+        batch_id = batch_dir.name
+
+        shown = runner.invoke(app, ["batches", "show", batch_id])
+        assert shown.exit_code == 0, shown.output
+        text = " ".join(shown.output.split())
+        assert "Failed items" in text and "walnut-cutting-board" in text and "400" in text
+        for stage in ("mapping", "generation", "audit"):
+            assert stage in text
+        assert "generated_copy" in text  # the assets' latest materializations
+
+        chat.down = False
+        redone = runner.invoke(app, ["batches", "reprocess", batch_id, "--failed-only"])
+        assert redone.exit_code == 0, redone.output
+        assert "0 failed items remain" in " ".join(redone.output.split())
+        after = runner.invoke(app, ["batches", "show", batch_id])
+        assert "No failed items." in after.output
+
+        missing = runner.invoke(app, ["batches", "show", "no-such-batch"])
+        assert missing.exit_code == 2 and "no-such-batch" in missing.output
+    finally:
+        chat.close()
+
+
+def test_batch_options_from_the_command_line(cli_env) -> None:
+    from structr_pipeline.cli import parse_options
+
+    assert parse_options(
+        ["publish_generated_copy=false", "brand_voice={tone: warm, avoid: [cheap]}", "note="]
+    ) == {
+        "publish_generated_copy": False,
+        "brand_voice": {"tone": "warm", "avoid": ["cheap"]},
+        "note": "",
+    }
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_options(["publish"])
+    sheet = cli_env / "sheet.csv"
+    sheet.write_text("sku,title,price\nA-1,Mug,9.00\n", encoding="utf-8")
+    bad = CliRunner().invoke(app, ["import", str(sheet), "--option", "audit={oops"])
+    assert bad.exit_code == 2 and "not valid YAML" in " ".join(bad.output.split())

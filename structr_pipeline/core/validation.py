@@ -200,6 +200,12 @@ def validate_products(
 
     columns = _normalize(mapped, findings)
     typed = pd.DataFrame({name: columns[name] for name in CANONICAL_FIELDS})
+    if typed.empty:
+        # No rows (a batch of deletes only): keep text columns text, as the schema expects.
+        numeric = (*MONEY_FIELDS, "inventory_qty", "weight_grams")
+        for name in CANONICAL_FIELDS:
+            if name not in numeric:
+                typed[name] = typed[name].astype(object)
     typed[SOURCE_LINE] = np.array(lines, dtype="int64")
     for name in ("images", "attributes", WARNINGS, SOURCE_LINES):
         typed[name] = mapped[name].astype(object).to_numpy()

@@ -270,8 +270,9 @@ def test_the_inbox_folder_comes_from_the_environment(
 
 def test_the_daemon_evaluation_path(defs, instance, inbox, sample_csv) -> None:
     def evaluate(cursor):
-        context = sensor_context(defs, cursor, instance_ref=instance.get_ref())
-        return inbox_sensor.evaluate_tick(context)
+        # Leaving the context closes the instance it opened from the ref.
+        with sensor_context(defs, cursor, instance_ref=instance.get_ref()) as context:
+            return inbox_sensor.evaluate_tick(context)
 
     path = drop(sample_csv, inbox, "supplier.csv")
     first = evaluate(None)

@@ -53,13 +53,16 @@ def defs(settings, pim):
     return build_defs(settings)
 
 
-def context(defs, instance, cursor=None):
-    return dg.build_sensor_context(
+def tick(defs, instance, cursor=None):
+    """One evaluation of the source's change sensor on the daemon's path."""
+    sensor = defs.resolve_sensor_def("pim_shop_changes")
+    with dg.build_sensor_context(
         instance_ref=instance.get_ref(),
         cursor=cursor,
         definitions=defs,
         resources=defs.get_repository_def().get_top_level_resources(),
-    )
+    ) as context:  # leaving it closes the instance opened from the ref
+        return sensor.evaluate_tick(context)
 
 
 def apply(instance, result) -> None:
@@ -68,8 +71,7 @@ def apply(instance, result) -> None:
 
 
 def test_changes_become_a_batch_and_copy_is_written_back(defs, instance, pim) -> None:
-    sensor = defs.get_sensor_def("pim_shop_changes")
-    result = sensor.evaluate_tick(context(defs, instance))
+    result = tick(defs, instance)
     (request,) = result.run_requests
     apply(instance, result)
     cursor = json.loads(result.cursor)
@@ -93,15 +95,14 @@ def test_changes_become_a_batch_and_copy_is_written_back(defs, instance, pim) ->
     patched = pim.requests_to("/generic/products/g-1", "PATCH")
     assert patched and "quality_grade" in json.loads(patched[0].body)
 
-    again = sensor.evaluate_tick(context(defs, instance, cursor=result.cursor))
+    again = tick(defs, instance, result.cursor)
     assert not again.run_requests  # nothing changed since the cursor
 
 
 def test_a_pim_outage_backs_off_and_keeps_its_place(defs, instance, pim) -> None:
-    sensor = defs.get_sensor_def("pim_shop_changes")
     start = json.dumps({"updated_since": "2024-03-02T12:00:00+00:00"})
     pim.state.faults.append(Fault(start=1, status=500, times=None))
-    down = sensor.evaluate_tick(context(defs, instance, cursor=start))
+    down = tick(defs, instance, start)
     assert not down.run_requests
     state = json.loads(down.cursor)
     assert state["updated_since"] == "2024-03-02T12:00:00+00:00"  # not advanced
@@ -110,11 +111,11 @@ def test_a_pim_outage_backs_off_and_keeps_its_place(defs, instance, pim) -> None
     assert list_batches(defs.resources["catalog"].db()) == []
 
     pim.state.faults.clear()
-    waiting = sensor.evaluate_tick(context(defs, instance, cursor=down.cursor))
+    waiting = tick(defs, instance, down.cursor)
     assert not waiting.run_requests  # backing off: the PIM is not asked yet
     recovered = json.loads(down.cursor)
     recovered["retry_at"] = "2000-01-01T00:00:00+00:00"
-    back = sensor.evaluate_tick(context(defs, instance, cursor=json.dumps(recovered)))
+    back = tick(defs, instance, json.dumps(recovered))
     (request,) = back.run_requests
     manifest = get_batch(defs.resources["catalog"].db(), request.partition_key)
     lines = Path(manifest.landing_path).read_text(encoding="utf-8").splitlines()
@@ -123,17 +124,17 @@ def test_a_pim_outage_backs_off_and_keeps_its_place(defs, instance, pim) -> None
 
 
 def test_full_resync_reports_products_the_pim_no_longer_has(defs, instance, pim) -> None:
-    schedule = defs.get_schedule_def("pim_shop_full_resync")
+    schedule = defs.resolve_schedule_def("pim_shop_full_resync")
     resources = defs.get_repository_def().get_top_level_resources()
 
     def resync():
-        ctx = dg.build_schedule_context(
+        with dg.build_schedule_context(
             instance=instance,
             scheduled_execution_time=datetime.now(UTC),
             resources=resources,
             repository_def=defs.get_repository_def(),
-        )
-        request = schedule.evaluate_tick(ctx).run_requests[0]
+        ) as ctx:
+            request = schedule.evaluate_tick(ctx).run_requests[0]
         run = run_batch(defs, instance, request.partition_key)
         assert run.success, run.errors + run.check_failures
         return request.partition_key

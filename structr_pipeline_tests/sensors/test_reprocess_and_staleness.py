@@ -23,7 +23,7 @@ from structr_pipeline.store.reprocessing import attempts_by_batch, save_attempts
 from structr_pipeline.store.stages import failed_items_of
 from structr_pipeline_tests.chat_server import ChatServer, facts_of, good
 
-GENERATION_DOWN = {"generated_copy", "audited_products", "product_bundle"}
+GENERATION_DOWN = {"generated_copy", "audited_products", "product_bundle", "pim_sync"}
 
 
 @pytest.fixture
@@ -58,13 +58,13 @@ def openai_defs(settings, chat, model="shop-writer"):
 
 def tick(sensor, defs, instance, cursor=None):
     """One evaluation on the daemon's path (`evaluate_tick`), as the sensor daemon runs it."""
-    context = dg.build_sensor_context(
+    with dg.build_sensor_context(
         instance_ref=instance.get_ref(),
         definitions=defs,
         cursor=cursor,
         resources=defs.get_repository_def().get_top_level_resources(),
-    )
-    return sensor.evaluate_tick(context)
+    ) as context:  # leaving it closes the instance opened from the ref
+        return sensor.evaluate_tick(context)
 
 
 def requested(result) -> list[tuple[set[str], set[str]]]:
