@@ -148,7 +148,16 @@ _TERMS: list[tuple[str, str, re.Pattern[str], re.Pattern[str], str]] = [
 ]
 
 # One scan finds which terms a text may hold; only those are then matched one by one.
-_ANY_TERM = re.compile("|".join(_term_pattern(entry[1]) for entry in _TERMS), re.I)
+# Terms indexed by their first word, and by their words written together ("oekotex"): a
+# term can only occur in a text holding all its words, or that one word.
+_WORD = re.compile(r"\w+")
+_BY_FIRST_WORD: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+_BY_JOINED: dict[str, list[int]] = {}
+for _index, _entry in enumerate(_TERMS):
+    _words = tuple(_WORD.findall(_entry[4]))
+    _BY_FIRST_WORD.setdefault(_words[0], []).append((_index, _words[1:]))
+    if len(_words) > 1:
+        _BY_JOINED.setdefault("".join(_words), []).append(_index)
 
 _UNIT_OF = {alias: unit for unit, aliases in UNITS.items() for alias in aliases}
 _UNIT_ALTERNATION = "|".join(
@@ -236,11 +245,15 @@ def _candidates(text: str, facts: _Facts) -> list[tuple[int, int, str, str]]:
     facts support it (it still claims its span, so a supported "stainless steel" hides
     "steel" and an unsupported one is flagged whole)."""
     found = []
-    present = {_term_key(m.group(0)) for m in _ANY_TERM.finditer(text)}
-    # A longer term can hide a shorter one inside it ("stainless steel" holds "steel").
-    for word in list(present):
-        present.update(" ".join(word.split()[i:j]) for i in range(3) for j in range(i + 1, 4))
-    candidates = [entry for entry in _TERMS if entry[4] in present]
+    # The text's words pick the terms that may occur; each one's own pattern decides.
+    words = set(_WORD.findall(text.lower()))
+    picked: set[int] = set()
+    for word in words:
+        for index, rest in _BY_FIRST_WORD.get(word, ()):
+            if all(w in words for w in rest):
+                picked.add(index)
+        picked.update(_BY_JOINED.get(word, ()))
+    candidates = [_TERMS[index] for index in sorted(picked)]
     for kind, term, in_copy, in_facts, _ in candidates:
         for match in in_copy.finditer(text):
             flagged = "" if facts.has_term(term, in_facts) else kind
