@@ -287,3 +287,16 @@ def test_shuffled_rows_leave_the_catalog_identical(defs, instance, tmp_path) -> 
         catalog.settings.storage_dir / "deduplicated_products" / f"{batch_id}.parquet"
     )
     assert set(stored["_change"]) == {"unchanged"}
+
+
+def test_a_bundles_products_jsonl_imports_as_a_json_batch(defs, instance, sample_csv) -> None:
+    catalog, batch_id, run = run_file(defs, instance, sample_csv)
+    assert run.success
+    bundle = catalog.settings.exports_dir / batch_id / "products.jsonl"
+    before = read_catalog(catalog.db())
+    _, again_id, again = run_file(defs, instance, bundle)
+    assert again.success, again.errors + again.check_failures
+    summary = json.loads((catalog.settings.exports_dir / again_id / "summary.json").read_text())
+    assert summary["counts"]["rows_rejected"] == 0
+    assert summary["counts"]["products"] == before["handle"].nunique()
+    assert set(read_catalog(catalog.db())["handle"]) == set(before["handle"])

@@ -203,7 +203,11 @@ def read_json_batch(
             if isinstance(item, dict) and pim_mapper is not None:
                 pim_items.append((number, item))
             else:
-                reason = "no PIM source to map it" if pim_mapper is None else "no item object"
+                reason = (
+                    "field 'source': the batch names no PIM source (pim_source) to map it"
+                    if pim_mapper is None
+                    else "field 'item': expected a JSON object"
+                )
                 add_error(number, "pim item", reason)
             continue
         what = _describe(envelope) if isinstance(envelope, dict) else "not an object"
