@@ -9,6 +9,7 @@ import pandas as pd
 from structr_pipeline.assets.audit import audit_settings
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.core.audit import ProductAudit, ReportData, rejected_entries, write_report
+from structr_pipeline.core.connectors.json_batch import is_json_batch
 from structr_pipeline.core.connectors.registry import source_header
 from structr_pipeline.core.connectors.shopify_export import write_shopify_csv
 from structr_pipeline.core.connectors.sources import read_batch_source
@@ -148,12 +149,16 @@ def product_bundle(
     write_frame_csv(duplicate_merges, paths["merges_csv"])
     write_frame_csv(possible_duplicates, paths["possible_duplicates_csv"])
     upsert = upsert_products(db, deduplicated_products, batch_id)
-    deletes = read_batch_source(
-        Path(manifest.landing_path),
-        manifest.original_name,
-        options=manifest.options,
-        pim_sources_file=catalog.settings.pim_sources_file,
-    ).deletes
+    deletes = (
+        read_batch_source(
+            Path(manifest.landing_path),
+            manifest.original_name,
+            options=manifest.options,
+            pim_sources_file=catalog.settings.pim_sources_file,
+        ).deletes
+        if is_json_batch(manifest.original_name)
+        else []
+    )
     archived = archive_products(db, deletes, batch_id) if deletes else []
     save_quality(
         db,

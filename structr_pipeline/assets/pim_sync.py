@@ -77,7 +77,13 @@ def pim_sync(
     source_name = (manifest.options or {}).get("pim_source")
     if not source_name or manifest.source_kind == "webhook":
         return dg.MaterializeResult(metadata={"pim_batch": False})
-    source = load_sources(catalog.settings.pim_sources_file)[source_name]
+    sources = load_sources(catalog.settings.pim_sources_file)
+    if source_name not in sources:
+        raise KeyError(
+            f"batch {batch_id} came from PIM source {source_name!r}, which is no longer in "
+            f"{catalog.settings.pim_sources_file}"
+        )
+    source = sources[source_name]
     out_dir = catalog.settings.exports_dir / batch_id
     ids = external_ids(deduplicated_products)
     metadata: dict = {"pim_batch": True, "source": source_name, "products": len(ids)}
