@@ -106,6 +106,9 @@ def enqueue_many(db: CatalogDB, deliveries: list[IncomingDelivery]) -> list[bool
                 "updated_at": now,
             }
         )
+    # Every writer inserts in key order, so two transactions inserting the same ids take
+    # their locks in the same order and cannot deadlock each other.
+    rows.sort(key=lambda row: (row["endpoint"], row["delivery_id"]))
     statement = (
         _insert(db)
         .on_conflict_do_nothing(index_elements=["endpoint", "delivery_id"])
@@ -120,8 +123,7 @@ def enqueue_many(db: CatalogDB, deliveries: list[IncomingDelivery]) -> list[bool
                     inserted.update((row.endpoint, row.delivery_id) for row in result)
             break
         except sa.exc.OperationalError as exc:
-            # Rows stay in arrival order, so two writers inserting the same ids in another
-            # order can deadlock on PostgreSQL; the aborted transaction is simply run again.
+            # A deadlock aborts the whole transaction, which is simply run again.
             if attempt == _DEADLOCK_ATTEMPTS or getattr(exc.orig, "pgcode", None) != "40P01":
                 raise
     return [
