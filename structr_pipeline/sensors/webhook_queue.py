@@ -7,7 +7,8 @@ written as a JSON Lines batch (every event's topic and payload) to landing, regi
 and its partition and run requested. ``webhook_batch_succeeded`` marks a batch's events
 done when a run of it succeeds; ``webhook_batch_failed`` puts them back to pending when
 it fails, so a failed run loses nothing. A sensor that dies between claiming and
-registering leaves claims no batch owns; they are released on the next tick.
+registering leaves claims no batch owns, and a batch whose run was never launched
+leaves claims no run will settle; both are released after ten minutes.
 """
 
 from __future__ import annotations
@@ -96,17 +97,30 @@ def write_events(events: list[QueuedEvent], folder: Path, contentful_source: str
     return path
 
 
-def _release_orphans(catalog: CatalogStoreResource, now: datetime) -> int:
+def _release_orphans(
+    catalog: CatalogStoreResource, instance: dg.DagsterInstance, now: datetime
+) -> int:
+    """Put back claims no run will settle: a tick that died before registering its batch,
+    or a batch whose run was never launched (no run of its partition, long after)."""
     db = catalog.db()
     released = 0
     for batch_id in claimed_batch_ids(db):
-        if not batch_id.startswith(_CLAIM_PREFIX):
-            continue
-        stamp = batch_id[len(_CLAIM_PREFIX) :].split("-", 1)[0]
-        try:
-            claimed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-        except ValueError:
-            continue
+        if batch_id.startswith(_CLAIM_PREFIX):
+            stamp = batch_id[len(_CLAIM_PREFIX) :].split("-", 1)[0]
+            try:
+                claimed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+            except ValueError:
+                continue
+        else:
+            try:
+                claimed_at = get_batch(db, batch_id).updated_at or now
+            except KeyError:
+                claimed_at = datetime.min.replace(tzinfo=UTC)
+            runs = instance.get_run_records(
+                filters=dg.RunsFilter(tags={PARTITION_TAG: batch_id}), limit=1
+            )
+            if runs:
+                continue
         if now - claimed_at > ORPHAN_AFTER:
             released += release_batch(db, batch_id)
     return released
@@ -133,7 +147,7 @@ def webhook_queue_sensor(context: dg.SensorEvaluationContext, catalog: CatalogSt
     policy = QueuePolicy.from_env()
     db = catalog.db()
     now = datetime.now(UTC)
-    orphans = _release_orphans(catalog, now)
+    orphans = _release_orphans(catalog, context.instance, now)
     if orphans:
         context.log.warning(f"released {orphans} deliveries claimed by a tick that did not finish")
     summary = pending_summary(db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import httpx
@@ -143,3 +144,22 @@ def test_a_failed_run_puts_its_deliveries_back(defs, instance, receiver, setting
     (again,) = tick(defs, instance).run_requests  # drained again, with a new run key
     assert again.partition_key == request.partition_key
     assert again.run_key != request.run_key
+
+
+def test_claims_no_run_will_settle_are_put_back(defs, instance, receiver, monkeypatch) -> None:
+    import structr_pipeline.sensors.webhook_queue as queue_sensor
+    from structr_pipeline.store.webhook_queue import claim_pending
+
+    db = defs.resources["catalog"].db()
+    assert deliver(receiver, "products/update", TEE, "d-20") == 202
+    now = datetime.now(UTC)
+    claim_pending(db, f"claim-{now:%Y%m%dT%H%M%S}-deadbeef", 10)  # a tick that died mid-way
+    assert not tick(defs, instance).run_requests  # nothing pending: the claim holds it
+
+    monkeypatch.setattr(queue_sensor, "ORPHAN_AFTER", timedelta(0))
+    (request,) = tick(defs, instance).run_requests  # released, then drained into a batch
+    assert {e.delivery_id for e in events_for_batch(db, request.partition_key)} == {"d-20"}
+
+    # The batch's run was never launched (no run of its partition): released again.
+    (again,) = tick(defs, instance).run_requests
+    assert again.partition_key == request.partition_key
