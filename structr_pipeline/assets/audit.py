@@ -10,6 +10,7 @@ from structr_pipeline.assets.generation import (
     USABLE,
     batch_voice,
     with_generated_copy,
+    write_cached_copy,
 )
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.assets.markdown import md_table
@@ -23,12 +24,10 @@ from structr_pipeline.core.audit import (
 from structr_pipeline.core.export import product_records
 from structr_pipeline.core.generation.products import product_inputs
 from structr_pipeline.core.generation.prompts import load_prompt
-from structr_pipeline.core.generation.writer import write_copy
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.resources.llm import LLMResource
 from structr_pipeline.store.batches import BatchManifest, get_batch
-from structr_pipeline.store.generation_cache import CachedCopy, get_cached, put_cached
 from structr_pipeline.store.stages import record_stage
 
 AUDIT_COLUMNS = (
@@ -90,32 +89,13 @@ def _fix_pass(
             feedback[audit.handle] = "\n".join(f"- {line}" for line in instructions)
     if not feedback:
         return {}
-    db = catalog.db()
     template = load_prompt()
     provider = llm.build()
     voice = batch_voice(catalog, manifest)
     inputs = [p for p in product_inputs(deduplicated_products) if p["handle"] in feedback]
 
-    def cached(keys: list[str]) -> dict:
-        return {k: (c.copy, c.flags) for k, c in get_cached(db, keys).items()}
-
-    results = write_copy(inputs, provider, template, voice, cached, fix_feedback=feedback)
-    put_cached(
-        db,
-        [
-            CachedCopy(
-                r.cache_key,
-                provider.name,
-                provider.model,
-                template.prompt_version,
-                r.copy,
-                r.flags,
-                r.usage.prompt_tokens,
-                r.usage.completion_tokens,
-            )
-            for r in results
-            if r.status == "generated" and r.copy is not None
-        ],
+    results = write_cached_copy(
+        catalog.db(), inputs, provider, template, voice, fix_feedback=feedback
     )
     outcome = {}
     for r in results:

@@ -1,6 +1,7 @@
 """Stage 5: LLM-written product copy for new and changed products (`generated_copy`)."""
 
 import json
+from collections.abc import Collection, Mapping
 
 import dagster as dg
 import pandas as pd
@@ -8,13 +9,14 @@ import pandas as pd
 from structr_pipeline.assets.ingestion import GROUP, batch_profile
 from structr_pipeline.core.dedup.merge import CHANGE
 from structr_pipeline.core.generation.products import product_inputs
-from structr_pipeline.core.generation.prompts import BrandVoice, load_prompt
-from structr_pipeline.core.generation.providers import Usage, estimate_cost
-from structr_pipeline.core.generation.writer import write_copy
+from structr_pipeline.core.generation.prompts import BrandVoice, PromptTemplate, load_prompt
+from structr_pipeline.core.generation.providers import ChatProvider, Usage, estimate_cost
+from structr_pipeline.core.generation.writer import CopyResult, write_copy
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.resources.llm import LLMResource
 from structr_pipeline.store.batches import get_batch
+from structr_pipeline.store.db import CatalogDB
 from structr_pipeline.store.generation_cache import CachedCopy, get_cached, put_cached
 from structr_pipeline.store.stages import FailedItem, record_stage, replace_failed_items
 
@@ -58,6 +60,45 @@ def with_generated_copy(records, generated: pd.DataFrame) -> list[dict]:
             }
         out.append(record)
     return out
+
+
+def write_cached_copy(
+    db: CatalogDB,
+    products: list[dict],
+    provider: ChatProvider,
+    template: PromptTemplate,
+    voice: BrandVoice,
+    *,
+    skip: Collection[str] = frozenset(),
+    fix_feedback: Mapping[str, str] | None = None,
+) -> list[CopyResult]:
+    """``write_copy`` with the catalog database's generation cache: hits are read from it,
+    and copy written now is stored in it."""
+
+    def cached(keys: list[str]) -> dict:
+        return {k: (c.copy, c.flags) for k, c in get_cached(db, keys).items()}
+
+    results = write_copy(
+        products, provider, template, voice, cached, skip=skip, fix_feedback=fix_feedback
+    )
+    put_cached(
+        db,
+        [
+            CachedCopy(
+                r.cache_key,
+                provider.name,
+                provider.model,
+                template.prompt_version,
+                r.copy,
+                r.flags,
+                r.usage.prompt_tokens,
+                r.usage.completion_tokens,
+            )
+            for r in results
+            if r.status == "generated" and r.copy is not None
+        ],
+    )
+    return results
 
 
 def generation_versions(provider: str, model: str, prompt_version: str) -> dict[str, str]:
@@ -108,28 +149,7 @@ def generated_copy(
     is_unchanged = deduplicated_products[CHANGE] == "unchanged"
     unchanged = set(deduplicated_products.loc[is_unchanged, "handle"])
     products = product_inputs(deduplicated_products)
-
-    def cached(keys: list[str]) -> dict:
-        return {k: (c.copy, c.flags) for k, c in get_cached(db, keys).items()}
-
-    results = write_copy(products, provider, template, voice, cached, skip=unchanged)
-    put_cached(
-        db,
-        [
-            CachedCopy(
-                r.cache_key,
-                provider.name,
-                provider.model,
-                template.prompt_version,
-                r.copy,
-                r.flags,
-                r.usage.prompt_tokens,
-                r.usage.completion_tokens,
-            )
-            for r in results
-            if r.status == "generated" and r.copy is not None
-        ],
-    )
+    results = write_cached_copy(db, products, provider, template, voice, skip=unchanged)
     rows = []
     for r in results:
         copy = r.copy or {}
