@@ -199,13 +199,16 @@ def validate_products(
             findings.errors[i].append(_shape_issue(lines[i], mapped[PARSE_ERROR].iat[i], header))
 
     columns = _normalize(mapped, findings)
-    typed = pd.DataFrame({name: columns[name] for name in CANONICAL_FIELDS})
-    if typed.empty:
-        # No rows (a batch of deletes only): keep text columns text, as the schema expects.
-        numeric = (*MONEY_FIELDS, "inventory_qty", "weight_grams")
-        for name in CANONICAL_FIELDS:
-            if name not in numeric:
-                typed[name] = typed[name].astype(object)
+    # Text columns come as lists: typed as object here, so even an empty frame (a batch
+    # of deletes only) has the dtypes the schema expects.
+    typed = pd.DataFrame(
+        {
+            name: np.asarray(columns[name], dtype=object)
+            if isinstance(columns[name], list)
+            else columns[name]
+            for name in CANONICAL_FIELDS
+        }
+    )
     typed[SOURCE_LINE] = np.array(lines, dtype="int64")
     for name in ("images", "attributes", WARNINGS, SOURCE_LINES):
         typed[name] = mapped[name].astype(object).to_numpy()
