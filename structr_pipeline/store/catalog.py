@@ -397,38 +397,55 @@ def change_status(db: CatalogDB, frame: pd.DataFrame) -> dict[str, str]:
     }
 
 
+# Catalog rows fetched and converted at once by ``read_catalog``.
+_READ_ROWS = 50_000
+
+
 def read_catalog(db: CatalogDB) -> pd.DataFrame:
     """The whole catalog at variant grain, ordered by handle and variant position.
 
     Columns are the canonical fields, the product's ``images`` and the variant's
     ``attributes`` (JSON text with sorted keys), typed like the validated frame: prices
     and weight float64 (NaN when empty), ``inventory_qty`` Int64, text '' when empty.
+    Rows are streamed ``_READ_ROWS`` at a time, and a product's fields are one string
+    object shared by its variant rows, so a large catalog costs little more than its text.
     """
     select_cols = []
     for name in CANONICAL_FIELDS:
         table = products if name in PRODUCT_FIELDS else variants
         select_cols.append(table.c[name].label(name))
-    select_cols += [
-        products.c.images.label(IMAGES),
-        variants.c.attributes.label(ATTRIBUTES),
-        variants.c.position.label("_position"),
-    ]
-    query = sa.select(*select_cols).select_from(
-        products.join(variants, variants.c.handle == products.c.handle)
+    select_cols += [products.c.images.label(IMAGES), variants.c.attributes.label(ATTRIBUTES)]
+    # Handles by code point on both backends (PostgreSQL's "C" collation compares bytes).
+    handle = products.c.handle.collate("C") if db.dialect == "postgresql" else products.c.handle
+    query = (
+        sa.select(*select_cols)
+        .select_from(products.join(variants, variants.c.handle == products.c.handle))
+        .order_by(handle, variants.c.position)
     )
+    shared: dict[str, str] = {}
+    parts = []
     with db.read() as conn:
-        rows = conn.execute(query).all()
-    frame = pd.DataFrame.from_records(rows, columns=[*CATALOG_COLUMNS, "_position"])
-    # Sorted here rather than in SQL so both backends order handles by code point.
-    frame = frame.sort_values(["handle", "_position"], kind="stable").drop(columns="_position")
-    frame = frame.reset_index(drop=True)
+        result = conn.execution_options(stream_results=True, yield_per=_READ_ROWS).execute(query)
+        for chunk in result.partitions():
+            parts.append(_catalog_frame(chunk, shared))
+    if not parts:
+        return _catalog_frame([], shared)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _catalog_frame(rows: Sequence[Any], shared: dict[str, str]) -> pd.DataFrame:
+    """Catalog rows as a typed frame; product-level text shared through ``shared``."""
+    frame = pd.DataFrame.from_records(rows, columns=list(CATALOG_COLUMNS))
     for name in CATALOG_COLUMNS:
         if name in FLOAT_FIELDS:
             frame[name] = pd.to_numeric(frame[name], errors="raise").astype("float64")
         elif name in INT_FIELDS:
             frame[name] = pd.array(_ints(frame[name].tolist()), dtype="Int64")
         else:
-            frame[name] = pd.Series(_texts(frame[name].tolist()), index=frame.index, dtype=object)
+            texts = _texts(frame[name].tolist())
+            if name in PRODUCT_FIELDS or name == IMAGES:
+                texts = [shared.setdefault(text, text) for text in texts]
+            frame[name] = pd.Series(texts, index=frame.index, dtype=object)
     return frame
 
 

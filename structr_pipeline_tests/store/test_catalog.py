@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from structr_pipeline.core.fields import CANONICAL_FIELDS, PRODUCT_FRAME_COLUMNS
+from structr_pipeline.store import catalog as catalog_store
 from structr_pipeline.store.catalog import (
     CATALOG_COLUMNS,
     count_products,
@@ -219,6 +220,16 @@ def test_variant_keys_stay_unique_without_skus(db) -> None:
     assert read_catalog(db)["price"].tolist() == [10.0, 12.0, 14.0, 15.0]
     assert variant_key("", ["Red", "", "XL "]) == "red / xl"
     assert variant_key("", ["", "", ""]) == "default"
+
+
+def test_the_catalog_reads_the_same_in_small_pieces(db, monkeypatch) -> None:
+    upsert_products(db, validated_frame(catalog_rows()), "batch-1")
+    whole = read_catalog(db)
+    monkeypatch.setattr(catalog_store, "_READ_ROWS", 4)  # 6 variants: two pieces
+    pd.testing.assert_frame_equal(read_catalog(db), whole)
+    # A product's fields are one string shared by its variant rows.
+    sweater_rows = whole[whole["handle"] == "merino-crew-sweater"]
+    assert len({id(text) for text in sweater_rows["description_html"]}) == 1
 
 
 def test_empty_frame_and_empty_catalog(db) -> None:
