@@ -6,15 +6,12 @@ what, by which rule, and which value of each field survived; `possible_duplicate
 lists the pairs the matcher was unsure about, for a person to review.
 """
 
-from functools import partial
-
 import dagster as dg
 import pandas as pd
 
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.assets.markdown import md_table
-from structr_pipeline.core.dedup.matching import MatchSettings, match
-from structr_pipeline.core.dedup.merge import CHANGE, deduplicate
+from structr_pipeline.core.dedup.merge import CHANGE, deduplicate, default_matcher
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.catalog import change_status, read_catalog
@@ -70,7 +67,7 @@ def deduplicate_batch(
     result = deduplicate(
         validated_products,
         read_catalog(db),
-        matcher=partial(match, settings=MatchSettings()),
+        matcher=default_matcher(),
         handles_given="handle" not in set(derived["field"]),
     )
     products = result.products

@@ -30,7 +30,8 @@ _TOKEN_SPLIT = re.compile(r"[\s,;:()\[\]{}\"'`!?*+&|<>=~^#%@$®™©]+")
 _UNITS = (
     "mm|cm|km|m|in|inch|inches|ft|feet|yd|gb|tb|mb|kb|ghz|mhz|khz|hz|w|kw|watt|watts|v|"
     "mah|ah|mp|lb|lbs|oz|g|kg|ml|l|p|i|k|x|st|nd|rd|th|pk|pc|pcs|ct|min|mins|hr|hrs|db|"
-    "ms|bit|bits|gal|qt|cu|ppm|dpi|rpm|fps|cc|btu|amp|amps|ohm|ohms|lines|disc|discs"
+    "ms|bit|bits|bps|kbps|mbps|gbps|gal|qt|cu|ppm|dpi|rpm|fps|cc|btu|amp|amps|ohm|ohms|lines|"
+    "disc|discs"
 )
 # 1080p, 16gb, 28135mm, 2nd, 4x6in, 100x, 3.5-5.6: a number with a unit, not a model.
 _QUANTITY = re.compile(rf"^\d+(?:x\d+)*(?:{_UNITS})$")

@@ -15,11 +15,16 @@ that describe the same product, in three steps:
    pair at or above ``match_threshold`` is a "match" when it also wins the greedy
    one-to-one assignment (best score first); everything else kept is "review".
 
+More than ``MatchSettings.max_records`` records are first cut into shards (``shards``),
+a brand's records kept together, and each shard is matched on its own, so that the
+memory ``match`` needs is bounded whatever the input size.
+
 The rules and weights were chosen by hand on the Abt-Buy benchmark, without training.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,7 +85,7 @@ PRICE_WEIGHT = 0.3
 DESCRIPTION_WEIGHT = 1.0
 
 # Candidate pairs scored at once: bounds the memory of match() whatever the input size.
-_CHUNK = 1_000_000
+_CHUNK = 200_000
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,12 @@ class MatchSettings:
     review_threshold: float = 0.35
     one_to_one: bool = True
     workers: int = 1
+    # The most records matched at once (both tables together); bounds match()'s memory.
+    max_records: int = 100_000
+    # When set, pairs with model numbers on both sides whose ``model`` signal is below it
+    # are left out of the result (and of the one-to-one assignment): deduplication has
+    # no use for them, and in a large catalog of sibling products they are most pairs.
+    min_model_signal: float | None = None
 
 
 @dataclass
@@ -610,9 +621,14 @@ def _rules(signals: dict[str, np.ndarray]) -> list[str]:
 
 
 def _score_keys(
-    records: _Records, keys: np.ndarray, review_threshold: float | None, workers: int
+    records: _Records,
+    keys: np.ndarray,
+    review_threshold: float | None,
+    workers: int,
+    min_model_signal: float | None = None,
 ) -> pd.DataFrame:
-    """Score pair keys chunk by chunk; keep those at or above ``review_threshold``."""
+    """Score pair keys chunk by chunk; keep those at or above ``review_threshold`` and,
+    when ``min_model_signal`` is given, drop those whose model signal is below it."""
     n = len(records)
     shared_keys, shared_codes = _shared_code_pairs(records)
     parts = []
@@ -622,6 +638,9 @@ def _score_keys(
         signals["score"] = _combine(signals)
         if review_threshold is not None:
             keep = signals["score"] >= review_threshold
+            if min_model_signal is not None:
+                model = signals["model"]
+                keep &= np.isnan(model) | (model >= min_model_signal)
             signals = {name: values[keep] for name, values in signals.items()}
             chunk = chunk[keep]
         signals["rule"] = np.array(_rules(signals), dtype=object)
@@ -699,6 +718,51 @@ def _one_to_one(scored: pd.DataFrame, threshold: float) -> np.ndarray:
     return wins
 
 
+def _shard_keys(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per record: its brand (the vendor, else the title's first word) and its title."""
+    titles = pd.Series(_column(frame, "title"), dtype=object).str.casefold().str.strip()
+    vendors = pd.Series(_column(frame, "vendor"), dtype=object).str.casefold().str.strip()
+    first_words = titles.str.split(n=1).str[0].fillna("")
+    brands = vendors.where(vendors != "", first_words)
+    return brands.to_numpy(dtype=object), titles.to_numpy(dtype=object)
+
+
+def shards(
+    left: pd.DataFrame, right: pd.DataFrame | None, max_records: int
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Split the records into shards of at most ``max_records``, a brand's records together.
+
+    Returns, per shard, the sorted positions of its left records and of its right ones
+    (None in within mode). Records are ordered by brand (the vendor, else the title's
+    first word) then title and cut into consecutive runs, a cut falling between brands
+    unless one brand alone has more records than a shard holds.
+    """
+    frames = [left] if right is None else [left, right]
+    parts = [_shard_keys(f) for f in frames]
+    brands = np.concatenate([p[0] for p in parts])
+    titles = np.concatenate([p[1] for p in parts])
+    side = np.concatenate([np.full(len(f), i, dtype=np.int8) for i, f in enumerate(frames)])
+    position = np.concatenate([np.arange(len(f), dtype=np.int64) for f in frames])
+    order = np.lexsort((position, side, titles, brands))
+    brand_codes = pd.factorize(brands[order])[0]
+    starts = np.flatnonzero(np.r_[True, brand_codes[1:] != brand_codes[:-1]]).tolist()
+    cuts = [0]
+    for start, end in zip(starts, [*starts[1:], len(order)], strict=True):
+        if end - cuts[-1] <= max_records:
+            continue
+        if start > cuts[-1]:
+            cuts.append(start)
+        while end - cuts[-1] > max_records:
+            cuts.append(cuts[-1] + max_records)
+    cuts.append(len(order))
+    out: list[tuple[np.ndarray, np.ndarray | None]] = []
+    for begin, end in itertools.pairwise(cuts):
+        members = order[begin:end]
+        picked = [np.sort(position[members[side[members] == s]]) for s in range(len(frames))]
+        out.append((picked[0], picked[1] if right is not None else None))
+    return out
+
+
 def match(
     left: pd.DataFrame,
     right: pd.DataFrame | None = None,
@@ -711,12 +775,43 @@ def match(
     in two-table mode with ``one_to_one``, kept by the greedy one-to-one assignment) or
     "review" (the band below, or a match that lost the assignment). Columns: left, right,
     score, decision, rule, then the signals title, model, brand, price, description.
+
+    More than ``settings.max_records`` records are matched shard by shard (``shards``),
+    so memory stays bounded whatever the input size: records of different brands in
+    different shards are then never compared.
     """
+    if len(left) + (0 if right is None else len(right)) > settings.max_records:
+        return _match_in_shards(left, right, settings)
     records = _prepare(left, right)
     keys = _blocked_pairs(records)
-    scored = _score_keys(records, keys, settings.review_threshold, settings.workers)
+    scored = _score_keys(
+        records, keys, settings.review_threshold, settings.workers, settings.min_model_signal
+    )
     is_match = scored["score"].to_numpy() >= settings.match_threshold
     if records.two_table and settings.one_to_one:
         is_match &= _one_to_one(scored, settings.match_threshold)
     scored["decision"] = np.where(is_match, "match", "review")
     return scored[list(RESULT_COLUMNS)]
+
+
+def _match_in_shards(
+    left: pd.DataFrame, right: pd.DataFrame | None, settings: MatchSettings
+) -> pd.DataFrame:
+    """``match`` run on each shard; positions mapped back, sorted by left then right."""
+    found = []
+    for left_at, right_at in shards(left, right, settings.max_records):
+        if right is None:
+            if len(left_at) < 2:
+                continue
+            part = match(left.iloc[left_at], None, settings)
+            part["left"], part["right"] = left_at[part["left"]], left_at[part["right"]]
+        else:
+            if not len(left_at) or right_at is None or not len(right_at):
+                continue
+            part = match(left.iloc[left_at], right.iloc[right_at], settings)
+            part["left"], part["right"] = left_at[part["left"]], right_at[part["right"]]
+        found.append(part)
+    if not found:
+        return match(left.iloc[:0], None if right is None else right.iloc[:0], settings)
+    result = pd.concat(found, ignore_index=True)
+    return result.sort_values(["left", "right"], kind="stable").reset_index(drop=True)

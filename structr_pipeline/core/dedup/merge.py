@@ -9,6 +9,9 @@ with the first handle in sort order (so row order never decides an identity). Wi
 surviving product, variant rows that are the same variant are collapsed.
 Every merge says what survived, what was merged, which rule decided it, and, per field,
 which value survived and why; conflicting values are recorded, not silently dropped.
+Two products the catalog already holds apart are never joined, so importing a file again
+merges nothing new. Only the products a merge involves are turned into records; the rest
+pass through as frame rows, which keeps a batch of a million rows cheap.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
+from structr_pipeline.core.dedup.matching import MatchSettings, match
 from structr_pipeline.core.fields import (
     ATTRIBUTES,
     IMAGES,
@@ -91,24 +96,47 @@ class DedupResult:
 
 @dataclass
 class _Links:
-    """Union-find over product nodes (``("b", handle)`` batch, ``("c", handle)`` catalog)."""
+    """Union-find over product nodes (``("b", handle)`` batch, ``("c", handle)`` catalog).
+
+    Only nodes that something linked (or tried to) are held, so a large batch of
+    distinct products costs nothing here. Two groups that each hold a catalog product
+    are never joined: the catalog has already decided that those are two products.
+    """
 
     parent: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     reason: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
+    with_catalog: set[tuple[str, str]] = field(default_factory=set)
 
     def find(self, node: tuple[str, str]) -> tuple[str, str]:
         """The representative of the node's group."""
-        self.parent.setdefault(node, node)
+        if node not in self.parent:
+            self.parent[node] = node
+            if node[0] == "c":
+                self.with_catalog.add(node)
         while self.parent[node] != node:
             self.parent[node] = self.parent[self.parent[node]]
             node = self.parent[node]
         return node
+
+    def peek(self, node: tuple[str, str]) -> tuple[str, str]:
+        """The representative of the node's group, without starting to hold the node."""
+        return self.find(node) if node in self.parent else node
+
+    def can_link(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
+        """False when linking would join two different catalog products."""
+        root_a, root_b = self.peek(a), self.peek(b)
+        catalog = (root_a in self.with_catalog or a[0] == "c") and (
+            root_b in self.with_catalog or b[0] == "c"
+        )
+        return root_a == root_b or not catalog
 
     def link(self, a: tuple[str, str], b: tuple[str, str], rule: str, score: float) -> None:
         """Put two products in one group; the first rule that linked a node is its reason."""
         root_a, root_b = self.find(a), self.find(b)
         if root_a != root_b:
             self.parent[root_b] = root_a
+            if root_b in self.with_catalog:
+                self.with_catalog.add(root_a)
             self.reason.setdefault(a, (rule, score))
             self.reason.setdefault(b, (rule, score))
 
@@ -125,31 +153,59 @@ class _Product:
     options: dict[tuple[str, ...], str]
 
 
-Rows = dict[str, list[dict[str, Any]]]
+class _RowIndex:
+    """Where each product's rows are in a frame, so one product's rows are found quickly.
+
+    Products are numbered in order of first appearance; only the products a merge needs
+    are ever turned into records.
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        handles = frame["handle"] if "handle" in frame.columns else pd.Series([], dtype=object)
+        codes, uniques = pd.factorize(handles)
+        self.handles = pd.Index(uniques, dtype=object)
+        self.order = np.argsort(codes, kind="stable")
+        self.starts = np.searchsorted(codes[self.order], np.arange(len(uniques) + 1))
+        self._records: dict[str, list[dict[str, Any]]] = {}
+
+    def __contains__(self, handle: str) -> bool:
+        return handle in self.handles
+
+    def positions(self, handle: str) -> np.ndarray:
+        """Row positions of one product, in frame order."""
+        at = self.handles.get_loc(handle)
+        return self.order[self.starts[at] : self.starts[at + 1]]
+
+    def first_positions(self) -> np.ndarray:
+        """The position of each product's first row, products in order of appearance."""
+        return self.order[self.starts[:-1]]
+
+    def records(self, handle: str) -> list[dict[str, Any]]:
+        """One product's rows as dicts (kept, since a merge asks for them again)."""
+        if handle not in self._records:
+            self._records[handle] = self.frame.iloc[self.positions(handle)].to_dict("records")
+        return self._records[handle]
 
 
-def _records_by_handle(frame: pd.DataFrame) -> Rows:
-    """The frame's rows as dicts, grouped by handle in order of first appearance."""
-    grouped: Rows = {}
-    if len(frame):
-        for record in frame.to_dict("records"):
-            grouped.setdefault(record["handle"], []).append(record)
-    return grouped
+def _product(rows: dict[str, _RowIndex], node: tuple[str, str]) -> _Product:
+    """Title and variants (option values → SKU key) of one batch or catalog product."""
+    records = rows[node[0]].records(node[1])
+    options = {
+        tuple(as_text(r[f"option{n}_value"]).strip().casefold() for n in (1, 2, 3)): sku_key(
+            as_text(r["sku"])
+        )
+        for r in records
+    }
+    return _Product(as_text(records[0]["title"]), options)
 
 
-def _products(batch: Rows, catalog: Rows) -> dict[tuple[str, str], _Product]:
-    """Title and variants (option values → SKU key) of every batch and catalog product."""
-    found: dict[tuple[str, str], _Product] = {}
-    for side, grouped in (("c", catalog), ("b", batch)):
-        for handle, rows in grouped.items():
-            options = {
-                tuple(
-                    as_text(r[f"option{n}_value"]).strip().casefold() for n in (1, 2, 3)
-                ): sku_key(as_text(r["sku"]))
-                for r in rows
-            }
-            found[(side, handle)] = _Product(as_text(rows[0]["title"]), options)
-    return found
+def _current(rows: dict[str, _RowIndex], node: tuple[str, str]) -> _Product:
+    """A product as this import sees it: a catalog product the batch updates under its
+    handle is the batch's version (the catalog's may hold variants merged into it)."""
+    if node[0] == "c" and node[1] in rows["b"]:
+        node = ("b", node[1])
+    return _product(rows, node)
 
 
 def _is_update_pair(links: _Links, a: tuple[str, str], b: tuple[str, str]) -> bool:
@@ -175,13 +231,70 @@ def _variants_collide(a: _Product, b: _Product) -> tuple[str, ...] | None:
     return None
 
 
+def _shared_keys(
+    name: str, hashes: dict[str, np.ndarray], frames: dict[str, pd.DataFrame]
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each non-empty key value held by two or more products, one of them in the batch.
+
+    ``hashes`` are ``_row_keys`` hashes per side; candidates found by hash are confirmed
+    on the key text. A value held only by one handle on both sides (an update) is left
+    out. Values come in order of first appearance (catalog rows first), and so do the
+    products holding each value.
+    """
+    parts = [
+        pd.DataFrame(
+            {
+                "side": np.full(len(frames[side]), side == "b"),
+                "row": np.arange(len(frames[side])),
+                "handle": frames[side]["handle"].to_numpy(dtype=object),
+                "value": hashes[side][name],
+            }
+        )
+        for side in ("c", "b")
+        if len(frames[side])
+    ]
+    if not parts:
+        return []
+    table = pd.concat(parts, ignore_index=True)
+    table = table[table["value"] != 0].drop_duplicates(["value", "side", "handle"])
+    codes, values = pd.factorize(table["value"])
+    handle_codes = pd.factorize(table["handle"])[0]
+    n = len(values)
+    holders = np.bincount(codes, minlength=n)
+    in_batch = np.bincount(codes, weights=table["side"].to_numpy(), minlength=n)
+    lowest = np.full(n, np.iinfo(np.int64).max)
+    highest = np.full(n, -1)
+    np.minimum.at(lowest, codes, handle_codes)
+    np.maximum.at(highest, codes, handle_codes)
+    keep = (holders >= 2) & (in_batch >= 1) & (lowest != highest)
+    table = table[keep[codes]]
+    codes = codes[keep[codes]]
+    if not len(table):
+        return []
+    texts = np.empty(len(table), dtype=object)
+    for side, flag in (("c", False), ("b", True)):
+        mine = table["side"].to_numpy() == flag
+        if mine.any():
+            rows = frames[side].iloc[table["row"].to_numpy()[mine]]
+            texts[mine] = _key_text(rows, name).to_numpy(dtype=object)
+    order = np.argsort(codes, kind="stable")
+    found: dict[str, list[tuple[str, str]]] = {}
+    sides = np.where(table["side"].to_numpy(), "b", "c")
+    for at in order.tolist():
+        found.setdefault(texts[at], []).append((sides[at], table["handle"].iat[at]))
+    # Dicts keep insertion order: values in order of first appearance.
+    return [
+        (text, nodes)
+        for text, nodes in found.items()
+        if len(nodes) >= 2 and any(side == "b" for side, _ in nodes)
+    ]
+
+
 def _link_by_key(
     links: _Links,
-    batch: pd.DataFrame,
-    catalog: pd.DataFrame,
-    key: Callable[[pd.DataFrame], pd.Series],
+    shared: list[tuple[str, list[tuple[str, str]]]],
     rule: str,
-    products: dict[tuple[str, str], _Product],
+    rows: dict[str, _RowIndex],
     possible: list[dict[str, Any]],
     handles_given: bool,
 ) -> None:
@@ -190,37 +303,31 @@ def _link_by_key(
     Listed as possible duplicates for a person instead: two products the file itself
     keeps apart under handles of its own (``handles_given``); a shared SKU or GTIN on
     products whose titles disagree; a shared name and brand on products whose variants
-    collide (different variants with the same option values). A batch product already in
-    the catalog under its handle is an update: it is not linked to any other catalog
-    product.
+    collide (different variants with the same option values); two products that are
+    each already a product of the catalog. A batch product already in the catalog under
+    its handle is an update: it is not linked to any other catalog product.
     """
-    owners: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for side, frame in (("c", catalog), ("b", batch)):
-        if len(frame) == 0:
-            continue
-        for handle, value in zip(frame["handle"], key(frame), strict=True):
-            if value and (side, handle) not in owners[value]:
-                owners[value].append((side, handle))
-    for value, nodes in owners.items():
-        if not any(side == "b" for side, _ in nodes):
-            continue
+    for value, nodes in shared:
         for other in nodes[1:]:
             first = nodes[0]
-            if links.find(first) == links.find(other) or _is_update_pair(links, first, other):
+            if links.peek(first) == links.peek(other) or _is_update_pair(links, first, other):
                 continue
-            a, b = products[first], products[other]
             if handles_given and first[0] == other[0] == "b":
                 why = f"{rule}, but the file keeps them apart under two handles"
+            elif not links.can_link(first, other):
+                why = f"{rule} ({value}), but each is a catalog product of its own"
             elif rule == "same name and brand":
-                combo = _variants_collide(a, b)
+                combo = _variants_collide(_current(rows, first), _current(rows, other))
                 shown = " / ".join(v for v in combo or () if v)
                 why = (
                     f"same name and brand, but both have a different variant {shown!r}"
                     if combo is not None
                     else ""
                 )
+            elif _titles_agree(_product(rows, first), _product(rows, other)):
+                why = ""
             else:
-                why = "" if _titles_agree(a, b) else f"{rule} ({value}), but the titles differ"
+                why = f"{rule} ({value}), but the titles differ"
             if why:
                 possible.append(
                     {
@@ -235,11 +342,14 @@ def _link_by_key(
                 links.link(first, other, rule, 1.0)
 
 
-def _product_table(frame: pd.DataFrame, side: str) -> pd.DataFrame:
-    """One row per product for the matcher: title, vendor, description, price, sku, barcode."""
-    if len(frame) == 0:
+def _product_table(frame: pd.DataFrame, handles: pd.Index, side: str) -> pd.DataFrame:
+    """One row per product of ``handles`` for the matcher: title, vendor, description,
+    price, sku, barcode (each the first non-empty of the product's rows)."""
+    columns = ["handle", "title", "vendor", "description_html", "price", "sku", "barcode"]
+    if len(handles) == 0:
         return pd.DataFrame(columns=["node", "title", "vendor", "description", "price", "sku"])
-    first = frame.groupby("handle", sort=False).first().reset_index()
+    picked = frame.loc[frame["handle"].isin(handles), columns]
+    first = picked.groupby("handle", sort=False).first().reset_index()
     return pd.DataFrame(
         {
             "node": [(side, h) for h in first["handle"]],
@@ -263,8 +373,16 @@ TITLE_AGREEMENT = 60
 # a store's own products are often alike in name, and a merge is hard to undo.
 SAFE_MODEL_SIGNAL = 0.9
 SAFE_TITLE_SIGNAL = 0.5
+# A pair whose model numbers (on both) are not at least of one series is not listed.
+REVIEW_MODEL_SIGNAL = 0.8
 # Possible duplicates listed per product: a person reviews the likeliest, not hundreds.
 REVIEW_PER_PRODUCT = 3
+
+
+def default_matcher(workers: int = 1) -> Matcher:
+    """The fuzzy matcher deduplication runs: ``match``, without the pairs it never uses."""
+    settings = MatchSettings(min_model_signal=REVIEW_MODEL_SIGNAL, workers=workers)
+    return partial(match, settings=settings)
 
 
 def _signal(value: Any, default: float = 0.0) -> float:
@@ -275,26 +393,32 @@ def _signal(value: Any, default: float = 0.0) -> float:
 
 def _fuzzy(
     links: _Links,
-    batch: pd.DataFrame,
-    catalog: pd.DataFrame,
+    rows: dict[str, _RowIndex],
     matcher: Matcher | None,
     handles_given: bool,
 ) -> list[dict[str, Any]]:
-    """Fuzzy-match the products no exact key linked; merge the safe ones, list the unsure."""
-    if matcher is None or len(batch) == 0:
+    """Fuzzy-match what the exact keys left: the batch's products with each other, and the
+    products not linked to the catalog with the catalog's free products (those no batch
+    product is linked to). Merge the safe matches, list the unsure ones.
+
+    The batch is matched with itself whole, updates of catalog products included, so a
+    file imported again merges within itself as it did the first time.
+    """
+    batch, catalog = rows["b"], rows["c"]
+    if matcher is None or len(batch.handles) == 0:
         return []
-    linked = {links.find(node) for node in links.parent if node[0] == "c"}
-    remainder = batch[[links.find(("b", h)) not in linked for h in batch["handle"]]]
-    if len(remainder) == 0:
-        return []
-    mine = _product_table(remainder, "b")
+    mine = _product_table(batch.frame, batch.handles, "b")
     possible: list[dict[str, Any]] = []
     runs = [(mine, None)]
-    if len(catalog):
-        taken = {links.find(("b", h)) for h in batch["handle"]}
-        free = catalog[[links.find(("c", h)) not in taken for h in catalog["handle"]]]
-        if len(free):
-            runs.append((mine, _product_table(free, "c")))
+    if len(catalog.handles):
+        linked = {links.find(node) for node in list(links.parent) if node[0] == "c"}
+        roots = [links.peek(("b", h)) for h in batch.handles]
+        remainder = [root not in linked for root in roots]
+        taken = set(roots)
+        free = catalog.handles[[links.peek(("c", h)) not in taken for h in catalog.handles]]
+        if any(remainder) and len(free):
+            left = mine[remainder].reset_index(drop=True)
+            runs.append((left, _product_table(catalog.frame, free, "c")))
     for left, right in runs:
         pairs = matcher(
             left.drop(columns="node"), None if right is None else right.drop(columns="node")
@@ -303,7 +427,7 @@ def _fuzzy(
         for row in pairs.itertuples(index=False):
             a = left["node"].iat[int(row.left)]
             b = other["node"].iat[int(row.right)]
-            if a == b or links.find(a) == links.find(b):
+            if a == b or links.peek(a) == links.peek(b):
                 continue
             own_handles = handles_given and right is None
             safe = (
@@ -312,12 +436,17 @@ def _fuzzy(
                 and _signal(row.model) >= SAFE_MODEL_SIGNAL
                 and _signal(row.title) >= SAFE_TITLE_SIGNAL
                 and _signal(row.brand, default=1.0) >= 0.5
+                and links.can_link(a, b)
             )
             if safe:
                 links.link(a, b, f"fuzzy match ({row.rule})", float(row.score))
             elif own_handles and row.decision != "match":
                 # Alike names among a file's own products are the norm; only the
                 # confident matches are worth a person's look.
+                continue
+            elif _signal(row.model, default=1.0) < REVIEW_MODEL_SIGNAL:
+                # Both have model numbers and they do not agree: a sibling product
+                # (another size, colour or year), not one for a person to review.
                 continue
             else:
                 possible.append(
@@ -392,8 +521,8 @@ def _same_options(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return not mine or not theirs or mine == theirs
 
 
-def _variant_keys(row: dict[str, Any]) -> list[str]:
-    """The keys that identify a variant: its SKU and GTIN, else its option values."""
+def _variant_keys(row: dict[str, Any]) -> tuple[list[str], str]:
+    """The keys that identify a variant (its SKU and GTIN), and its option values."""
     keys = []
     sku = sku_key(as_text(row.get("sku")))
     if sku:
@@ -401,10 +530,61 @@ def _variant_keys(row: dict[str, Any]) -> list[str]:
     gtin = gtin14(as_text(row.get("barcode")))
     if gtin:
         keys.append("gtin:" + gtin)
-    if not keys:
-        options = [as_text(row.get(f"option{n}_value")).strip().casefold() for n in (1, 2, 3)]
-        keys.append("options:" + "/".join(options))
-    return keys
+    options = [as_text(row.get(f"option{n}_value")).strip().casefold() for n in (1, 2, 3)]
+    return keys, "/".join(options)
+
+
+def _variant_collisions(frame: pd.DataFrame, hashes: dict[str, np.ndarray]) -> set[str]:
+    """Handles of products with two rows that may be the same variant (``_variant_keys``).
+
+    Found on hashes, so a rare hash collision only sends a product through the exact
+    merge, which compares the keys themselves.
+    """
+    handles = pd.factorize(frame["handle"])[0]
+    sku, gtin, options = hashes["sku"], hashes["gtin"], hashes["options"]
+    suspect = np.zeros(len(frame), dtype=bool)
+    for key in (sku, gtin):
+        usable = key != 0
+        pairs = pd.DataFrame({"handle": handles[usable], "key": key[usable]})
+        suspect[usable] |= pairs.duplicated(keep=False).to_numpy()
+    # A row without SKU and GTIN is the same variant as any row with its option values.
+    same_options = pd.DataFrame({"handle": handles, "key": options}).duplicated(keep=False)
+    suspect |= same_options.to_numpy() & (sku == 0) & (gtin == 0)
+    return set(frame["handle"].to_numpy()[suspect].tolist())
+
+
+# Rows whose keys are computed at once: bounds the memory of the key texts.
+_KEY_ROWS = 100_000
+
+
+def _key_text(frame: pd.DataFrame, name: str) -> pd.Series:
+    """One key of each row as text ("" when the row has none)."""
+    if name == "sku":
+        return frame["sku"].map(sku_key)
+    if name == "gtin":
+        return frame["barcode"].map(gtin14)
+    if name == "name":
+        pairs = list(zip(frame["title"].tolist(), frame["vendor"].tolist(), strict=True))
+        names = {pair: name_key(*pair) for pair in set(pairs)}
+        return pd.Series([names[pair] for pair in pairs], index=frame.index, dtype=object)
+    values = [frame[f"option{n}_value"].astype(str).str.strip().str.casefold() for n in (1, 2, 3)]
+    return values[0] + "/" + values[1] + "/" + values[2]
+
+
+def _row_keys(frame: pd.DataFrame, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Per row, a 64-bit hash of each key in ``names`` (0 for an empty key).
+
+    Keys are SKU, GTIN-14, name and brand, and option values; they are made
+    ``_KEY_ROWS`` rows at a time and only their hashes kept, 8 bytes per row and key.
+    """
+    out = {name: np.zeros(len(frame), dtype=np.uint64) for name in names}
+    for start in range(0, len(frame), _KEY_ROWS):
+        chunk = frame.iloc[start : start + _KEY_ROWS]
+        for name in names:
+            text = _key_text(chunk, name).to_numpy(dtype=object)
+            hashed = np.maximum(pd.util.hash_array(text), 1)
+            out[name][start : start + len(chunk)] = np.where(text == "", 0, hashed)
+    return out
 
 
 def deduplicate(
@@ -425,42 +605,38 @@ def deduplicate(
     product linked only to its own handle in the catalog is an ordinary update (its
     variants replace the catalog's). Variant rows of one product that are the same
     variant (same SKU, else GTIN, else options) are collapsed into the first.
+    Products nothing links and whose variants are all distinct pass through as they are,
+    without being turned into records: that keeps large batches cheap.
     """
-    batch = batch.reset_index(drop=True)
-    catalog = catalog.reset_index(drop=True)
+    batch, catalog = _positional(batch), _positional(catalog)
+    rows = {"b": _RowIndex(batch), "c": _RowIndex(catalog)}
     links = _Links()
-    for handle in batch["handle"]:
-        links.find(("b", handle))
-    catalog_handles = set(catalog["handle"]) if len(catalog) else set()
-    for handle in batch["handle"].drop_duplicates():
-        if handle in catalog_handles:
+    for handle in rows["b"].handles:
+        if handle in rows["c"]:
             links.link(("c", handle), ("b", handle), "same handle", 1.0)
-    rows_by_handle = _records_by_handle(batch)
-    catalog_rows = _records_by_handle(catalog)
-    products = _products(rows_by_handle, catalog_rows)
+    hashes = {
+        "b": _row_keys(batch, ("sku", "gtin", "name", "options")),
+        "c": _row_keys(catalog, ("sku", "gtin", "name")),
+    }
+    frames = {"c": catalog, "b": batch}
     possible: list[dict[str, Any]] = []
-    keys: list[tuple[str, Callable[[pd.DataFrame], pd.Series]]] = [
-        ("same SKU", lambda f: f["sku"].map(sku_key)),
-        ("same GTIN", lambda f: f["barcode"].map(gtin14)),
-        (
-            "same name and brand",
-            lambda f: pd.Series(
-                [name_key(t, v) for t, v in zip(f["title"], f["vendor"], strict=True)],
-                index=f.index,
-            ),
-        ),
-    ]
-    for rule, key in keys:
-        _link_by_key(links, batch, catalog, key, rule, products, possible, handles_given)
-    possible += _fuzzy(links, batch, catalog, matcher, handles_given)
+    for rule, name in (("same SKU", "sku"), ("same GTIN", "gtin"), ("same name and brand", "name")):
+        shared = _shared_keys(name, hashes, frames)
+        _link_by_key(links, shared, rule, rows, possible, handles_given)
+    possible += _fuzzy(links, rows, matcher, handles_given)
+    collisions = _variant_collisions(batch, hashes["b"]) if len(batch) else set()
 
     groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for node in list(links.parent):
         groups[links.find(node)].append(node)
+    first_row = pd.Series(rows["b"].first_positions(), index=rows["b"].handles)
 
-    out_rows: list[dict[str, Any]] = []
+    merged_rows: list[dict[str, Any]] = []
+    merged_order: list[tuple[int, int]] = []
+    passing: set[str] = set(rows["b"].handles)
     merges: list[dict[str, Any]] = []
     rows_merged = 0
+    plans = []
     for members in groups.values():
         # Sorted by handle, not by row order: the same products shuffled merge the same way.
         batch_members = sorted(h for s, h in members if s == "b")
@@ -472,38 +648,80 @@ def deduplicate(
         first = survivor if survivor in batch_members else batch_members[0]
         batch_members.remove(first)
         batch_members.insert(0, first)
-        sources = [("b", h, rows_by_handle[h]) for h in batch_members]
+        sources = [("b", h) for h in batch_members]
         if survivor in catalog_members and (len(batch_members) > 1 or survivor != first):
-            sources.insert(0, ("c", survivor, catalog_rows[survivor]))
-        possible += [
-            {
-                "handle": survivor,
-                "other_handle": other,
-                "other_in": "catalog",
-                "score": 1.0,
-                "rule": f"both catalog products match batch product(s) {', '.join(batch_members)}",
-            }
-            for other in catalog_members
-            if other != survivor
-        ]
+            sources.insert(0, ("c", survivor))
+        if len(sources) == 1 and first not in collisions:
+            continue
+        position = min(int(first_row[h]) for h in batch_members)
+        plans.append((position, survivor, sources))
+    for handle in collisions:
+        if ("b", handle) not in links.parent:
+            plans.append((int(first_row[handle]), handle, [("b", handle)]))
+    for position, survivor, sources in sorted(plans):
+        passing.difference_update(h for side, h in sources if side == "b")
         product, variants, group_merges, notes, merged_count = _merge_group(
-            survivor, sources, links
+            survivor, [(side, h, rows[side].records(h)) for side, h in sources], links
         )
         possible += notes
         rows_merged += merged_count
         merges.extend(group_merges)
-        for variant in variants:
+        for n, variant in enumerate(variants):
             variant.update({name: product[name] for name in PRODUCT_FIELDS})
             variant[IMAGES] = product[IMAGES]
-            out_rows.append(variant)
+            merged_rows.append(variant)
+            merged_order.append((position, n))
 
-    products = _typed_like(pd.DataFrame(out_rows, columns=list(PRODUCT_FRAME_COLUMNS)), batch)
+    products = _assemble(batch, passing, first_row, merged_rows, merged_order)
     return DedupResult(
         products=products,
         merges=pd.DataFrame(merges, columns=list(MERGE_COLUMNS)),
         possible=pd.DataFrame(possible, columns=list(POSSIBLE_COLUMNS)),
         rows_merged=rows_merged,
     )
+
+
+def _positional(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame indexed 0..n-1, without copying its columns."""
+    frame = frame.copy(deep=False)
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
+
+
+def _assemble(
+    batch: pd.DataFrame,
+    passing: set[str],
+    first_row: pd.Series,
+    merged_rows: list[dict[str, Any]],
+    merged_order: list[tuple[int, int]],
+) -> pd.DataFrame:
+    """The products frame: rows that pass through and merged rows, each product's rows
+    together, products in order of their first row in the batch.
+
+    The frame is taken from the batch in one go and the merged rows written into their
+    places, so that building it costs one copy of the batch's columns.
+    """
+    columns = list(PRODUCT_FRAME_COLUMNS)
+    kept = np.flatnonzero(batch["handle"].isin(passing).to_numpy())
+    group = first_row.reindex(batch["handle"].to_numpy()[kept]).to_numpy(dtype=np.int64)
+    merged_group = np.array([g for g, _ in merged_order], dtype=np.int64)
+    merged_within = np.array([n for _, n in merged_order], dtype=np.int64)
+    order = np.lexsort(
+        (np.concatenate([kept, merged_within]), np.concatenate([group, merged_group]))
+    )
+    # Positions in the batch; -1 for a merged row, n + i for the merged frame's row i.
+    source = np.concatenate([kept, np.full(len(merged_rows), -1, dtype=np.int64)])[order]
+    products = batch.iloc[np.maximum(source, 0)]
+    if list(products.columns) != columns:
+        products = products[columns]
+    products.index = pd.RangeIndex(len(products))
+    if merged_rows:
+        merged = _typed_like(pd.DataFrame(merged_rows, columns=columns), batch)
+        slots = np.flatnonzero(source < 0)
+        merged = merged.iloc[order[slots] - len(kept)]
+        for at, name in enumerate(columns):
+            products.iloc[slots, at] = merged[name].to_numpy()
+    return products
 
 
 def _merge_record(survivor: str, handle: str, **values: Any) -> dict[str, Any]:
@@ -570,7 +788,12 @@ def _merge_group(
             row["handle"] = survivor
             if side == "c":
                 row.update({WARNINGS: "[]", SOURCE_LINE: 0, SOURCE_LINES: "[]"})
-            keys = _variant_keys(row)
+            # The same SKU, else the same GTIN, else (a row without either on one side)
+            # the same option values make the same variant. A SKU or GTIN with the option
+            # values comes first: it tells apart variants that share a SKU.
+            ids, options = _variant_keys(row)
+            keys = [f"{k}|{options}" for k in ids] + ids
+            keys.append(("bare:" if ids else "options:") + options)
             found = [slot_of[k] for k in keys if k in slot_of]
             if found and not _same_options(variants[found[0]], row):
                 shared = next(k for k in keys if k in slot_of)
@@ -585,7 +808,12 @@ def _merge_group(
                     }
                 )
                 found = []
-                keys = [f"line:{row[SOURCE_LINE]}:{handle}"]
+                # The shared SKU or GTIN names another variant: this one is known by it
+                # only together with its option values.
+                keys = [f"{k}|{options}" for k in ids] + ["options:" + options]
+            elif not found:
+                keys = [f"{k}|{options}" for k in ids] + ids + ["options:" + options]
+                keys += [] if ids else ["bare:" + options]
             if not found:
                 slot_of.update(dict.fromkeys(keys, len(variants)))
                 variants.append(row)
@@ -593,7 +821,7 @@ def _merge_group(
                 continue
             key = next(k for k in keys if k in slot_of)
             slot = found[0]
-            slot_of.update(dict.fromkeys(keys, slot))
+            slot_of.update({k: slot for k in keys if not k.startswith("bare:")})
             kept = variants[slot]
             if origin[slot] == "c":
                 # The batch's row takes over the catalog's variant; the catalog fills its gaps.
@@ -617,7 +845,7 @@ def _merge_group(
                     handle,
                     merged_sku=as_text(row.get("sku")),
                     merged_lines=merged_lines,
-                    rule="same variant (" + key.split(":", 1)[0] + ")",
+                    rule="same variant (" + key.split(":", 1)[0].replace("bare", "options") + ")",
                     fields=json.dumps(decisions, ensure_ascii=False),
                     conflicts=json.dumps(conflicts, ensure_ascii=False),
                 )

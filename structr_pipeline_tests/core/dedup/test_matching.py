@@ -23,6 +23,7 @@ from structr_pipeline.core.dedup.keys import (
     primary_code,
     title_tokens,
 )
+from structr_pipeline.core.dedup.matching import shards
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # F1 reached on Abt-Buy when the rules were fixed; the test allows 0.02 less.
@@ -59,7 +60,7 @@ def test_model_numbers_lose_their_accents() -> None:
 
 
 def test_model_numbers_are_found_in_titles_and_quantities_are_not() -> None:
-    keys = title_tokens("Sony PS-LX350H Turntable 1080p 16GB 8-Port 802.11g 28-135mm")
+    keys = title_tokens("Sony PS-LX350H Turntable 1080p 16GB 8-Port 802.11g 28-135mm 300Mbps")
     assert keys.codes == ["pslx350h"]
     assert "pslx350h" in keys.words
     # A short letter word joined to the code after it: MDR EX32LP/BLK.
@@ -118,6 +119,45 @@ def test_shared_model_number_is_always_a_candidate() -> None:
     right = frame(["Completely Different Words PS-LX350H"])
     left.loc[17, "title"] = "Sony Turntable - PSLX350H"
     assert [17, 0] in candidate_pairs(left, right).tolist()
+
+
+def test_shards_bound_the_records_and_keep_a_brand_together() -> None:
+    records = random_catalog(2000)
+    records["vendor"] = records["title"].str.split().str[0]
+    found = shards(records, None, 300)
+    sizes = [len(left) for left, _ in found]
+    assert max(sizes) <= 300 and len(found) >= 2000 // 300
+    everything = np.concatenate([left for left, _ in found])
+    assert sorted(everything.tolist()) == list(range(2000))  # each record in one shard
+    shard_of = {int(p): n for n, (left, _) in enumerate(found) for p in left}
+    for brand, group in records.groupby("vendor"):
+        if len(group) <= 300:
+            assert len({shard_of[p] for p in group.index}) == 1, brand
+    # A brand bigger than a shard is cut by title; no shard is empty.
+    big = random_catalog(700)
+    big["vendor"] = "Acme"
+    assert [len(left) for left, _ in shards(big, None, 300)] == [300, 300, 100]
+
+
+def test_matching_in_shards_finds_the_same_duplicates() -> None:
+    catalog = random_catalog(1200)
+    catalog["vendor"] = catalog["title"].str.split().str[0]
+    copies = catalog.iloc[::40].copy()  # the same products in other words, 30 of them
+    copies["title"] = copies["title"].str.replace(" - ", " ", regex=False) + " (renewed)"
+    both = pd.concat([catalog, copies], ignore_index=True)
+    whole = match(both, settings=MatchSettings(max_records=10_000))
+    sharded = match(both, settings=MatchSettings(max_records=250))
+    expected = {(i, 1200 + n) for n, i in enumerate(range(0, 1200, 40))}
+    for result in (whole, sharded):
+        sure = result[result["decision"] == "match"]
+        assert expected <= set(zip(sure["left"], sure["right"], strict=True))
+        assert (result["left"] < result["right"]).all()
+        assert result.equals(result.sort_values(["left", "right"]))
+    two_tables = match(catalog, copies, MatchSettings(max_records=250))
+    found = two_tables[two_tables["decision"] == "match"]
+    assert set(zip(found["left"], found["right"], strict=True)) == {
+        (i, n) for n, i in enumerate(range(0, 1200, 40))
+    }
 
 
 # --- scores and decisions -----------------------------------------------------------

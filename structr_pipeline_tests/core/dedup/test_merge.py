@@ -213,6 +213,83 @@ def test_shuffled_rows_merge_the_same_way(tmp_path) -> None:
     pd.testing.assert_frame_equal(comparable(first), comparable(second))
 
 
+def test_importing_a_file_again_keeps_its_products_apart(tmp_path) -> None:
+    batch = validated(
+        tmp_path,
+        [
+            product("tee", "Organic Tee", "TEE-1", "25.00"),
+            product("tee-copy", "Organic Tee", " tee-1 ", "27.00"),
+        ],
+    )
+    first = deduplicate(batch, NO_CATALOG)
+    assert sorted(first.products["handle"]) == ["tee", "tee-copy"]
+    again = deduplicate(batch, first.products)  # the catalog now holds both
+    pd.testing.assert_frame_equal(again.products, first.products)
+    assert again.merges.empty  # each updates its own catalog product, tee-copy included
+    (note,) = again.possible.to_dict("records")
+    assert note["handle"] == "tee" and note["other_handle"] == "tee-copy"
+    assert note["rule"] == "same SKU (tee-1), but each is a catalog product of its own"
+
+
+def test_importing_merged_products_again_changes_nothing(tmp_path) -> None:
+    rows = [
+        product("board-2016", "Ripcord Board", "", "339.95", Vendor="Burton",
+                **{"Option1 Name": "Size", "Option1 Value": "150cm"}),
+        product("board-2016", "", "", "339.95", **{"Option1 Value": "154cm"}),
+        product("board-2014", "Ripcord Board", "", "224.96", Vendor="Burton",
+                **{"Option1 Name": "Size", "Option1 Value": "145cm"}),
+    ]  # fmt: skip
+    batch = validated(tmp_path, rows)
+    first = deduplicate(batch, NO_CATALOG, handles_given=False)
+    assert first.products["handle"].tolist() == ["board-2014"] * 3  # one product now
+    for again in (batch, validated(tmp_path, rows[2:] + rows[:2], "reordered.csv")):
+        second = deduplicate(again, first.products, handles_given=False)
+        columns = ["handle", "option1_value", "price"]
+        assert (
+            second.products[columns].sort_values(columns).values.tolist()
+            == first.products[columns].sort_values(columns).values.tolist()
+        )
+        assert second.possible.empty
+
+
+def test_a_variant_row_without_sku_joins_the_variant_of_its_options(tmp_path) -> None:
+    batch = validated(
+        tmp_path,
+        [
+            product("cap", "Cap", "CAP-B", "15.00",
+                    **{"Option1 Name": "Color", "Option1 Value": "Black"}),
+            product("cap", "", "", "15.00", **{"Option1 Value": "Red"}),
+            product("cap", "", "", "16.00",
+                    **{"Option1 Value": "Black", "Variant Inventory Qty": "4"}),
+        ],
+    )  # fmt: skip
+    result = deduplicate(batch, NO_CATALOG)
+    out = result.products
+    assert out["option1_value"].tolist() == ["Black", "Red"]
+    black = out.iloc[0]
+    assert black["sku"] == "CAP-B" and black["price"] == 15.0 and black["inventory_qty"] == 4
+    assert result.rows_merged == 1
+    assert result.merges["rule"].tolist() == ["same variant (options)"]
+    assert sorted(lines(out) + merged_lines(result.merges)) == lines(batch)
+
+
+def test_distinct_products_pass_through_unchanged(tmp_path) -> None:
+    batch = validated(
+        tmp_path,
+        [
+            product("mug", "Mug", "MUG-1", "12.00",
+                    **{"Option1 Name": "Size", "Option1 Value": "S"}),
+            product("tee", "Tee", "TEE-1", "20.00"),
+            product("mug", "", "MUG-2", "14.00", **{"Option1 Value": "L"}),
+        ],
+    )  # fmt: skip
+    result = deduplicate(batch, NO_CATALOG)
+    # Each product's rows together, products in order of their first row.
+    expected = batch.iloc[[0, 2, 1]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(result.products, expected)
+    assert result.merges.empty and result.rows_merged == 0
+
+
 def test_nothing_lost_on_a_real_export(datasets_dir) -> None:
     path = datasets_dir / "levinmejia-shopify-product-csvs" / "Apparel.csv"
     table = read_table(path)
