@@ -814,4 +814,7 @@ def _match_in_shards(
     if not found:
         return match(left.iloc[:0], None if right is None else right.iloc[:0], settings)
     result = pd.concat(found, ignore_index=True)
-    return result.sort_values(["left", "right"], kind="stable").reset_index(drop=True)
+    found.clear()  # the parts are in ``result`` now: let them go before the reorder
+    result = result.take(np.lexsort((result["right"].to_numpy(), result["left"].to_numpy())))
+    result.index = pd.RangeIndex(len(result))
+    return result
