@@ -719,12 +719,15 @@ def _one_to_one(scored: pd.DataFrame, threshold: float) -> np.ndarray:
 
 
 def _shard_keys(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per record: its brand (the vendor, else the title's first word) and its title."""
+    """Per record: its ``brand_key`` (from the vendor, else the title's first word) and
+    its title."""
     titles = pd.Series(_column(frame, "title"), dtype=object).str.casefold().str.strip()
-    vendors = pd.Series(_column(frame, "vendor"), dtype=object).str.casefold().str.strip()
-    first_words = titles.str.split(n=1).str[0].fillna("")
-    brands = vendors.where(vendors != "", first_words)
-    return brands.to_numpy(dtype=object), titles.to_numpy(dtype=object)
+    first_words = titles.str.split(n=1).str[0].fillna("").tolist()
+    brands = [
+        brand_key(vendor, [word] if word else [])
+        for vendor, word in zip(_column(frame, "vendor"), first_words, strict=True)
+    ]
+    return np.array(brands, dtype=object), titles.to_numpy(dtype=object)
 
 
 def shards(
@@ -733,9 +736,9 @@ def shards(
     """Split the records into shards of at most ``max_records``, a brand's records together.
 
     Returns, per shard, the sorted positions of its left records and of its right ones
-    (None in within mode). Records are ordered by brand (the vendor, else the title's
-    first word) then title and cut into consecutive runs, a cut falling between brands
-    unless one brand alone has more records than a shard holds.
+    (None in within mode). Records are ordered by brand (``keys.brand_key``) then title
+    and cut into consecutive runs, a cut falling between brands unless one brand alone
+    has more records than a shard holds.
     """
     frames = [left] if right is None else [left, right]
     parts = [_shard_keys(f) for f in frames]

@@ -633,7 +633,7 @@ def deduplicate(
 
     merged_rows: list[dict[str, Any]] = []
     merged_order: list[tuple[int, int]] = []
-    passing: set[str] = set(rows["b"].handles)
+    taken: set[str] = set()  # batch products that went through a merge
     merges: list[dict[str, Any]] = []
     rows_merged = 0
     plans = []
@@ -659,7 +659,7 @@ def deduplicate(
         if ("b", handle) not in links.parent:
             plans.append((int(first_row[handle]), handle, [("b", handle)]))
     for position, survivor, sources in sorted(plans):
-        passing.difference_update(h for side, h in sources if side == "b")
+        taken.update(h for side, h in sources if side == "b")
         product, variants, group_merges, notes, merged_count = _merge_group(
             survivor, [(side, h, rows[side].records(h)) for side, h in sources], links
         )
@@ -672,7 +672,7 @@ def deduplicate(
             merged_rows.append(variant)
             merged_order.append((position, n))
 
-    products = _assemble(batch, passing, first_row, merged_rows, merged_order)
+    products = _assemble(batch, taken, first_row, merged_rows, merged_order)
     return DedupResult(
         products=products,
         merges=pd.DataFrame(merges, columns=list(MERGE_COLUMNS)),
@@ -690,19 +690,19 @@ def _positional(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _assemble(
     batch: pd.DataFrame,
-    passing: set[str],
+    taken: set[str],
     first_row: pd.Series,
     merged_rows: list[dict[str, Any]],
     merged_order: list[tuple[int, int]],
 ) -> pd.DataFrame:
-    """The products frame: rows that pass through and merged rows, each product's rows
-    together, products in order of their first row in the batch.
+    """The products frame: the rows of products not ``taken`` by a merge and the merged
+    rows, each product's rows together, products in order of their first row in the batch.
 
     The frame is taken from the batch in one go and the merged rows written into their
     places, so that building it costs one copy of the batch's columns.
     """
     columns = list(PRODUCT_FRAME_COLUMNS)
-    kept = np.flatnonzero(batch["handle"].isin(passing).to_numpy())
+    kept = np.flatnonzero(~batch["handle"].isin(taken).to_numpy())
     group = first_row.reindex(batch["handle"].to_numpy()[kept]).to_numpy(dtype=np.int64)
     merged_group = np.array([g for g, _ in merged_order], dtype=np.int64)
     merged_within = np.array([n for _, n in merged_order], dtype=np.int64)
