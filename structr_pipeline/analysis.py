@@ -1,8 +1,9 @@
-"""A dry run of the first stages on a sample of a file: ``structr analyze``.
+"""A dry run of the first stages on a file: ``structr analyze``.
 
-Reads the start of the file only, proposes (or applies) the column mapping, maps and
-validates the sampled rows, and reports what an import would do, without registering
-a batch or touching the catalog.
+Names the format it recognised and how the rows will group into products (read from
+the whole file, up to ``FULL_READ_BYTES``; beyond that from its start), proposes (or
+applies) the column mapping, validates the first rows, and reports what an import
+would do, without registering a batch or touching the catalog.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from typing import Any
 
 import pandas as pd
 
+from structr_pipeline.core.connectors.platforms.assembly import Grouping
 from structr_pipeline.core.connectors.registry import map_table, missing_required
-from structr_pipeline.core.csv_reading import read_sample
+from structr_pipeline.core.csv_reading import read_sample, read_table
 from structr_pipeline.core.issues import issues_from_json
 from structr_pipeline.core.mapping.profiles import MappingProfile, ProfileOptions
 from structr_pipeline.core.mapping.propose import MappingProposal
 from structr_pipeline.core.validation import validate_products
 
+# Files up to this size are read whole, so that parents and children far apart in the
+# file group as they will on import; larger ones are judged on their start.
+FULL_READ_BYTES = 64 << 20
 PREVIEW_FIELDS = ("handle", "title", "sku", "barcode", "price", "vendor", "inventory_qty")
 
 
@@ -39,6 +44,8 @@ class Analysis:
     preview: list[dict[str, Any]]
     rejected_in_sample: int
     first_reasons: list[str]
+    grouping: Grouping
+    whole_file: bool = True
 
     @property
     def unmapped(self) -> list[str]:
@@ -67,17 +74,25 @@ class Analysis:
             "preview": self.preview,
             "rejected_in_sample": self.rejected_in_sample,
             "first_reasons": self.first_reasons,
+            "grouping": self.grouping.to_json(),
+            "whole_file": self.whole_file,
         }
 
 
 def analyze_file(
     path: Path, profile: MappingProfile | None = None, max_rows: int = 1000
 ) -> Analysis:
-    """Analyse the first ``max_rows`` records of ``path`` (with a profile, if given)."""
+    """Analyse ``path`` (with a profile, if given): its format and grouping, and how its
+    first ``max_rows`` rows validate."""
     options = profile.options if profile else ProfileOptions()
-    table = read_sample(path, max_rows, encoding=options.encoding, delimiter=options.delimiter)
+    whole = path.stat().st_size <= FULL_READ_BYTES
+    if whole:
+        table = read_table(path, encoding=options.encoding, delimiter=options.delimiter)
+    else:
+        table = read_sample(path, max_rows, encoding=options.encoding, delimiter=options.delimiter)
     mapping = map_table(table, profile)
-    result = validate_products(mapping.frame, table.frame, mapping.field_sources, table.file_name)
+    first = mapping.frame.head(max_rows)
+    result = validate_products(first, table.frame, mapping.field_sources, table.file_name)
     preview = []
     for row in result.valid.head(5).to_dict("records"):
         preview.append({name: _plain(row[name]) for name in PREVIEW_FIELDS})
@@ -91,13 +106,15 @@ def analyze_file(
         encoding=table.encoding,
         delimiter=table.delimiter,
         source_format=mapping.source_format,
-        rows_sampled=len(table.frame),
+        rows_sampled=min(len(table.frame), max_rows),
         proposal=mapping.proposal,
         field_sources=mapping.field_sources,
         missing_required=missing_required(mapping.field_sources),
         preview=preview,
         rejected_in_sample=len(result.rejected),
         first_reasons=reasons[:5],
+        grouping=mapping.grouping,
+        whole_file=whole,
     )
 
 

@@ -138,6 +138,9 @@ def import_file(
     summary_path = catalog.settings.exports_dir / batch_id / "summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     console.print(f"Batch [bold]{batch_id}[/]")
+    source_format = summary.get("source_format") or {}
+    if source_format.get("sentence"):
+        console.print(f"Format: {source_format['sentence']}", soft_wrap=True)
     table = Table(show_header=False)
     for key, value in (manifest.counts or {}).items():
         table.add_row(key.replace("_", " "), str(value))
@@ -148,6 +151,26 @@ def import_file(
     console.print(f"Catalog database: {catalog.database_url}", soft_wrap=True)
     console.print(
         f"Dagster run: {run.run_id} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})", soft_wrap=True
+    )
+    held = summary.get("held_back") or {}
+    if held.get("products"):
+        console.print(held_back_warning(held), soft_wrap=True)
+
+
+def held_back_warning(held: dict) -> str:
+    """The warning line for products kept out of ``shopify_import.csv`` (from summary.json)."""
+    top = held.get("top_reason")
+    count = held["products"]
+    reason = (
+        f"; top reason {top} ({held.get('reasons', {}).get(top, 0)}): "
+        f"{held.get('top_reason_summary') or ''}"
+        if top
+        else ""
+    )
+    return (
+        f"[yellow]Warning[/] {count} product{'' if count == 1 else 's'} held back from "
+        f"shopify_import.csv{reason} They are listed first in report.html; to publish them "
+        f"anyway, run again with --option {held.get('override_option')}"
     )
 
 
@@ -168,6 +191,7 @@ def analyze(
 ) -> None:
     """Propose how FILE's columns map onto the catalog, without importing anything."""
     from structr_pipeline.analysis import analyze_file, profile_from
+    from structr_pipeline.core.connectors.platforms import PLATFORMS as PLATFORM_FORMATS
     from structr_pipeline.core.issues import SourceFileError
     from structr_pipeline.core.mapping.profiles import ProfileError, load_profile, save_profile
     from structr_pipeline.settings import StructrSettings
@@ -181,10 +205,12 @@ def analyze(
         raise typer.Exit(code=2) from exc
     saved = None
     if save_as:
-        if analysis.source_format.startswith("shopify"):
+        if analysis.source_format.startswith("shopify") or analysis.grouping.format in (
+            PLATFORM_FORMATS
+        ):
             console.print(
-                f"[bold red]{file.name} is a Shopify export: it is read by Shopify's own "
-                "column spec and needs no profile[/]"
+                f"[bold red]{file.name} is a {analysis.grouping.label}: it is read by that "
+                "format's own column spec and needs no profile[/]"
             )
             raise typer.Exit(code=2)
         try:
@@ -202,9 +228,12 @@ def analyze(
 
 
 def _print_analysis(analysis) -> None:
+    console.print(f"[bold]{analysis.grouping.sentence()}[/]", soft_wrap=True)
+    if not analysis.whole_file:
+        console.print("(judged on the start of the file only: it is large)")
     console.print(
-        f"[bold]{analysis.file}[/]: {analysis.source_format}, encoding {analysis.encoding}, "
-        f"delimiter {analysis.delimiter!r}, {analysis.rows_sampled} rows sampled"
+        f"{analysis.file}: format {analysis.source_format}, encoding {analysis.encoding}, "
+        f"delimiter {analysis.delimiter!r}, first {analysis.rows_sampled} rows validated"
     )
     table = Table("source column", "field", "confidence", "evidence", title="Proposed mapping")
     for column, proposal in analysis.proposal.columns.items():

@@ -145,7 +145,7 @@ def test_import_with_an_unknown_profile_stops_before_registering(cli_env, suppli
 def test_analyze_refuses_to_save_a_profile_for_a_shopify_export(cli_env, sample_csv) -> None:
     result = CliRunner().invoke(app, ["analyze", str(sample_csv), "--save-profile", "x"])
     assert result.exit_code == 2
-    assert "Shopify export" in result.output
+    assert "Shopify product export" in result.output
 
 
 @pytest.mark.slow

@@ -37,6 +37,7 @@ AUDIT_COLUMNS = (
     "issues",
     "components",
     "has_errors",
+    "holds_back",
     "score_before",
     "grade_before",
     "issues_before",
@@ -161,6 +162,7 @@ def audited_products(
                 "issues": json.dumps([i.to_dict() for i in audit.issues], ensure_ascii=False),
                 "components": json.dumps(audit.components),
                 "has_errors": bool(audit.has_errors),
+                "holds_back": json.dumps(audit.holds_back),
                 "score_before": float(first.score),
                 "grade_before": first.grade,
                 "issues_before": json.dumps(

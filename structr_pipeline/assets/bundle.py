@@ -21,15 +21,14 @@ from structr_pipeline.core.export import (
     write_product_records,
     write_summary,
 )
-from structr_pipeline.core.publish import published_record
+from structr_pipeline.core.publish import PUBLISH_ERRORS_OPTION, held_back, published_record
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch, update_batch_status
 from structr_pipeline.store.catalog import archive_products, upsert_products
 from structr_pipeline.store.quality import QualityRow, save_quality
+from structr_pipeline.store.stages import stages_of
 
-# The batch option that lets products with error-severity audit issues into the import file.
-PUBLISH_ERRORS_OPTION = "publish_products_with_errors"
 # The batch option that, set to false, writes the import file with the source's own copy.
 PUBLISH_COPY_OPTION = "publish_generated_copy"
 
@@ -106,7 +105,9 @@ def product_bundle(
     audit nested), `shopify_import.csv` (Shopify's current import format, with the
     generated copy laid over the product's own unless the batch option
     `publish_generated_copy` is false; products with an error-severity audit issue are
-    held back unless the batch option `publish_products_with_errors` is set),
+    held back when a problem would make them wrong or unsellable once published (no title,
+    no price or a zero price, a GTIN with a wrong check digit), unless the batch option
+    `publish_products_with_errors` is set; the report lists them first),
     `errors.csv` (rejected rows in their original columns plus an `errors` column,
     ready to fix and re-import),
     `merges.csv` (what was merged into what, and why), `possible_duplicates.csv` (pairs
@@ -129,11 +130,9 @@ def product_bundle(
         "summary_json": out_dir / "summary.json",
     }
     records = audited_records(deduplicated_products, audited_products)
-    publish_errors = bool((manifest.options or {}).get(PUBLISH_ERRORS_OPTION))
-    held_back = (
-        set()
-        if publish_errors
-        else set(audited_products.loc[audited_products["has_errors"].astype(bool), "handle"])
+    held = held_back(
+        zip(audited_products["handle"], audited_products["holds_back"], strict=True),
+        allowed=bool((manifest.options or {}).get(PUBLISH_ERRORS_OPTION)),
     )
     write_product_records(records, paths["products_jsonl"])
     publish_copy = (manifest.options or {}).get(PUBLISH_COPY_OPTION, True) is not False
@@ -141,7 +140,7 @@ def product_bundle(
         [
             published_record(r) if publish_copy else r
             for r in records
-            if r["handle"] not in held_back
+            if r["handle"] not in held.handles
         ],
         paths["shopify_import_csv"],
     )
@@ -195,8 +194,10 @@ def product_bundle(
             "catalog_updated": upsert.updated_products,
             "catalog_unchanged": upsert.unchanged_products,
             "catalog_archived": len(archived),
-            "held_back_for_errors": len(held_back),
+            "held_back": len(held.handles),
         },
+        source_format=stages_of(db, batch_id)["mapping"].produced_with.get("grouping"),
+        held_back=held.to_json(),
     )
     write_report(
         ReportData(
@@ -208,6 +209,7 @@ def product_bundle(
             settings=audit_settings(catalog, manifest),
             possible_duplicates=possible_duplicates.to_dict("records"),
             merges=duplicate_merges.to_dict("records"),
+            held_back=frozenset(held.handles),
         ),
         paths["report_html"],
     )

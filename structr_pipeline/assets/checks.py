@@ -9,7 +9,6 @@ import pandas as pd
 import pandera.pandas as pa
 
 from structr_pipeline.assets.audit import audit_settings
-from structr_pipeline.assets.bundle import PUBLISH_ERRORS_OPTION
 from structr_pipeline.assets.validation import accounted_lines
 from structr_pipeline.core.connectors.registry import (
     REQUIRED_FIELDS,
@@ -17,6 +16,7 @@ from structr_pipeline.core.connectors.registry import (
     missing_required,
 )
 from structr_pipeline.core.connectors.shopify_export import handles_in_shopify_csv
+from structr_pipeline.core.publish import PUBLISH_ERRORS_OPTION, held_back
 from structr_pipeline.core.schema import ProductVariant
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
@@ -265,8 +265,9 @@ def grade_c_or_better_share(
     partitions_def=import_batch,
     additional_ins={"audited_products": dg.AssetIn()},
     description=(
-        "No product with an error-severity audit issue (a price that is not positive, an "
-        "invalid GTIN) is in the batch's `shopify_import.csv`, unless the batch option "
+        "No product with a problem that would make it wrong or unsellable once published "
+        "(no title, no price or a zero price, a GTIN with a wrong check digit) is in the "
+        "batch's `shopify_import.csv`, unless the batch option "
         "`publish_products_with_errors` allows it."
     ),
 )
@@ -275,18 +276,20 @@ def no_error_products_published(
     catalog: CatalogStoreResource,
     audited_products: pd.DataFrame,
 ) -> dg.AssetCheckResult:
-    """Reads the written import file back and looks for products with audit errors."""
+    """Reads the written import file back and looks for products that should be held back."""
     manifest = get_batch(catalog.db(), context.partition_key)
     allowed = bool((manifest.options or {}).get(PUBLISH_ERRORS_OPTION))
     path = catalog.settings.exports_dir / context.partition_key / "shopify_import.csv"
     published = handles_in_shopify_csv(path)
-    with_errors = set(audited_products.loc[audited_products["has_errors"].astype(bool), "handle"])
+    with_errors = held_back(
+        zip(audited_products["handle"], audited_products["holds_back"], strict=True)
+    ).handles
     leaked = sorted(published & with_errors)
     return dg.AssetCheckResult(
         passed=allowed or not leaked,
         severity=dg.AssetCheckSeverity.ERROR,
         description=(
-            f"{len(leaked)} products with audit errors are in shopify_import.csv: "
+            f"{len(leaked)} products that should be held back are in shopify_import.csv: "
             + ", ".join(leaked[:10])
             if leaked and not allowed
             else None

@@ -13,6 +13,7 @@ import pandas as pd
 from structr_pipeline.assets.ingestion import GROUP, batch_profile
 from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.core.connectors.registry import map_source_frame
+from structr_pipeline.core.fields import ROW_ERRORS
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch
@@ -39,10 +40,13 @@ def mapping_table(mapping: pd.DataFrame) -> str:
     outs={
         "mapped_products": dg.AssetOut(
             description=(
-                "Source rows mapped onto the canonical schema, one row per variant. Shopify "
+                "Source rows mapped onto the canonical schema, one row per variant. The "
+                "format is detected (or fixed by the batch's mapping profile): Shopify "
                 "exports use their column spec (variant rows inherit their product's fields, "
-                "image-only rows are folded into the product's images); any other CSV is "
-                "mapped by header and value evidence or by the batch's mapping profile. "
+                "image-only rows are folded into the product's images); WooCommerce, "
+                "Magento, BigCommerce, Amazon and Google Merchant exports have their "
+                "parent and child rows assembled into products with their variants; any "
+                "other CSV is mapped by header and value evidence or by the profile. "
                 "Unmapped columns are kept in `attributes`."
             ),
             kinds={"pandas"},
@@ -59,7 +63,7 @@ def mapping_table(mapping: pd.DataFrame) -> str:
 def map_batch(
     context: dg.AssetExecutionContext, catalog: CatalogStoreResource, source_rows: pd.DataFrame
 ):
-    """Map the batch's columns (Shopify spec, proposal, or profile) and fold product rows."""
+    """Map the batch's columns (Shopify spec, a platform's, proposal or profile) into products."""
     manifest = get_batch(catalog.db(), context.partition_key)
     profile = batch_profile(catalog, manifest)
     mapping = map_source_frame(source_rows, manifest.original_name, profile)
@@ -70,12 +74,21 @@ def map_batch(
     profile_metadata = (
         {"profile": profile.name, "profile_fingerprint": profile.fingerprint()} if profile else {}
     )
+    grouping = mapping.grouping
     record_stage(
         catalog.db(),
         context.partition_key,
         "mapping",
-        produced_with=profile_metadata,
-        counts={"rows_in": len(source_rows), "variants": len(frame)},
+        produced_with={
+            **profile_metadata,
+            "format": mapping.source_format,
+            "grouping": grouping.to_json(),
+        },
+        counts={
+            "rows_in": len(source_rows),
+            "products": grouping.products,
+            "variants": grouping.variants,
+        },
     )
     yield dg.Output(
         frame,
@@ -83,10 +96,14 @@ def map_batch(
         metadata={
             "dagster/row_count": len(frame),
             "source_format": mapping.source_format,
+            "grouping": grouping.sentence(),
             "rows_in": len(source_rows),
-            "variants": len(frame),
-            "products": int(frame["handle"].nunique()),
+            "products": grouping.products,
+            "variants": grouping.variants,
             "image_rows_folded": mapping.image_rows,
+            "rows_without_product": (
+                int((frame[ROW_ERRORS] != "[]").sum()) if ROW_ERRORS in frame else 0
+            ),
             "mapping": table,
             **profile_metadata,
         },

@@ -221,12 +221,16 @@ def build_summary(
     files: Mapping[str, Path | str],
     extra_counts: Mapping[str, int] | None = None,
     created_at: datetime | None = None,
+    source_format: Mapping[str, Any] | None = None,
+    held_back: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The content of ``summary.json`` for one batch.
 
     Counts: ``rows_in``, ``rows_accepted`` and ``rows_rejected`` (distinct source lines),
     ``products``, ``variants`` and ``warnings``, plus any ``extra_counts``; the ten most
-    frequent rejection reasons by check; the bundle's file paths; when it was made (UTC).
+    frequent rejection reasons by check; the bundle's file paths; when it was made (UTC);
+    the detected ``source_format`` with how its rows grouped into products; and the
+    products ``held_back`` from the import file with their reasons.
     """
     warnings = 0
     if WARNINGS in validated.columns:
@@ -247,6 +251,8 @@ def build_summary(
         "sha256": sha256,
         "counts": counts,
         "rejection_reasons": rejection_reasons(rejected, top=10),
+        "source_format": dict(source_format or {}),
+        "held_back": dict(held_back or {"products": 0}),
         "files": {name: str(p) for name, p in files.items()},
         "created_at": moment.astimezone(UTC).isoformat(),
     }

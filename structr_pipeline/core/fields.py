@@ -86,8 +86,11 @@ SOURCE_LINE = "_source_line"
 SOURCE_LINES = "_source_lines"
 # Text: why the row could not be parsed as a record (wrong cell count); empty if it could.
 PARSE_ERROR = "_parse_error"
+# JSON text, mapped frames only: the reasons a connector could not make the row part of a
+# product (a child whose parent is missing, a parent with nothing to sell); "[]" if none.
+ROW_ERRORS = "_row_errors"
 
-BOOKKEEPING_COLUMNS: tuple[str, ...] = (SOURCE_LINE, SOURCE_LINES, PARSE_ERROR)
+BOOKKEEPING_COLUMNS: tuple[str, ...] = (SOURCE_LINE, SOURCE_LINES, PARSE_ERROR, ROW_ERRORS)
 
 # Every column of a mapped or validated product frame, in order.
 PRODUCT_FRAME_COLUMNS: tuple[str, ...] = (

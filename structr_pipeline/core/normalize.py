@@ -159,6 +159,11 @@ def gtin_check_digit(body: str) -> int:
     return (10 - total % 10) % 10
 
 
+def is_gtin_shaped(value: str) -> bool:
+    """True for a digit string of GTIN length (8, 12, 13 or 14), whatever its check digit."""
+    return value.isascii() and value.isdigit() and len(value) in GTIN_LENGTHS
+
+
 def is_valid_gtin(digits: str) -> bool:
     """True for a GTIN-8/12/13/14 digit string whose check digit is right."""
     return (

@@ -24,6 +24,7 @@ from structr_pipeline.core.fields import (
     CANONICAL_FIELDS,
     PARSE_ERROR,
     PRODUCT_FRAME_COLUMNS,
+    ROW_ERRORS,
     SOURCE_LINE,
     SOURCE_LINES,
     WARNINGS,
@@ -136,7 +137,10 @@ def _normalize(mapped: pd.DataFrame, findings: _Findings) -> dict[str, Any]:
         elif name == "barcode":
             barcodes = map_distinct(raw, normalize_barcode)
             for i, barcode in enumerate(barcodes):
-                if barcode.check:
+                if barcode.check == "barcode_not_gtin":
+                    # A store's own code, kept as its barcode; the audit reports it.
+                    findings.fixes["barcode_store_code_kept"] += 1
+                elif barcode.check:
                     findings.warning(i, name, barcode.check, raw[i], barcode.message or "")
                 if barcode.unquoted:
                     findings.fixes["barcode_apostrophe_removed"] += 1
@@ -197,6 +201,12 @@ def validate_products(
     for i, problem in enumerate(broken):
         if problem:
             findings.errors[i].append(_shape_issue(lines[i], mapped[PARSE_ERROR].iat[i], header))
+    # A row a connector could not make part of a product is rejected for that reason only.
+    row_errors = mapped[ROW_ERRORS].tolist() if ROW_ERRORS in mapped else []
+    for i, text in enumerate(row_errors):
+        if text and text != "[]" and not broken[i]:
+            findings.errors[i].extend(issues_from_json(text))
+            broken[i] = True
 
     columns = _normalize(mapped, findings)
     # Text columns come as lists: typed as object here, so even an empty frame (a batch
@@ -217,7 +227,7 @@ def validate_products(
 
     rejected_mask = np.array([bool(e) for e in findings.errors], dtype=bool)
     for i, problem in enumerate(broken):
-        if problem:
+        if problem and not (row_errors and row_errors[i] not in ("", "[]")):
             # only the shape error: the other cells of a ragged row are shifted
             findings.errors[i] = [findings.errors[i][0]]
 
@@ -246,8 +256,8 @@ def validate_products(
                         handle_column,
                         "product_rejected",
                         handle,
-                        f"this image row belongs to product '{handle}', whose every variant "
-                        f"row was rejected (see line {product_line})",
+                        f"this row (an image or parent row) belongs to product '{handle}', "
+                        f"whose every variant row was rejected (see line {product_line})",
                     )
                 ],
             )

@@ -88,7 +88,8 @@ def test_fixable_issues_get_one_bounded_regeneration(settings, instance, sample_
 def test_products_with_audit_errors_are_held_back_unless_allowed(defs, instance, tmp_path):
     sheet = tmp_path / "supplier.csv"
     sheet.write_text(
-        "sku,title,price,vendor\nF-1,Free sample sachet,0,Kiln\nM-1,Stoneware mug,12.00,Kiln\n",
+        "sku,title,price,vendor,barcode\n"
+        "F-1,Free sample sachet,0,Kiln,\nM-1,Stoneware mug,12.00,Kiln,'30235\n",
         encoding="utf-8",
     )
     batch_id, _, audited = run(defs, instance, sheet)
@@ -96,13 +97,23 @@ def test_products_with_audit_errors_are_held_back_unless_allowed(defs, instance,
         bool(audited.loc["f-1", "has_errors"])
         and "PRICE_NOT_POSITIVE" in audited.loc["f-1", "issues"]
     )
-    assert not audited.loc["m-1", "has_errors"]
+    # A store's own barcode is kept and published; it is not an invalid GTIN.
+    assert "BARCODE_NOT_GTIN" in audited.loc["m-1", "issues"]
+    assert "GTIN_INVALID" not in audited.loc["m-1", "issues"]
+    assert json.loads(audited.loc["m-1", "holds_back"]) == []
+    assert json.loads(audited.loc["f-1", "holds_back"]) == ["PRICE_NOT_POSITIVE"]
     out = defs.resources["catalog"].settings.exports_dir / batch_id
     with (out / "shopify_import.csv").open(newline="", encoding="utf-8") as f:
         published = {row["URL handle"] for row in csv.DictReader(f)}
     assert published == {"m-1"}
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["counts"]["held_back_for_errors"] == 1
+    assert summary["counts"]["held_back"] == 1
+    assert summary["held_back"]["top_reason"] == "PRICE_NOT_POSITIVE"
+    assert summary["held_back"]["handles"] == ["f-1"]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    products = report[report.index('id="product-table"') :]
+    assert products.index("<code>f-1</code>") < products.index("<code>m-1</code>")
+    assert "held back" in products[: products.index("<code>m-1</code>")]
 
     allowed = tmp_path / "again.csv"
     allowed.write_bytes(sheet.read_bytes() + b"\n")

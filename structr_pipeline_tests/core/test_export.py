@@ -235,9 +235,11 @@ def test_summary_json(tmp_path) -> None:
         "counts",
         "created_at",
         "files",
+        "held_back",
         "rejection_reasons",
         "sha256",
         "source_file",
+        "source_format",
     }
     assert loaded["counts"] == {
         "rows_in": 6,

@@ -73,7 +73,8 @@ class ReportData:
     made from; ``audits_before`` the audits before the fix loop, when there was one.
     ``rejected`` holds dicts with ``line``, ``errors`` (text) and ``original`` (the
     source cells; see ``rejected_entries``); ``possible_duplicates`` and ``merges`` are
-    rows of the dedup stage's frames, shown as they are.
+    rows of the dedup stage's frames, shown as they are. ``held_back`` names the
+    products kept out of the import file; they are listed first.
     """
 
     summary: Mapping[str, Any]
@@ -85,6 +86,8 @@ class ReportData:
     merges: Sequence[Mapping[str, Any]] = ()
     settings: AuditSettings = field(default_factory=AuditSettings)
     title: str = "Product quality report"
+    # Handles of the products kept out of shopify_import.csv (listed first).
+    held_back: frozenset[str] = frozenset()
 
 
 def rejected_entries(rejected: pd.DataFrame) -> list[dict[str, Any]]:
@@ -188,6 +191,7 @@ def _header(data: ReportData) -> str:
     summary = data.summary
     facts = [
         ("Source file", summary.get("source_file")),
+        ("Format", (summary.get("source_format") or {}).get("sentence")),
         ("Batch", summary.get("batch_id")),
         ("Created", summary.get("created_at")),
     ]
@@ -237,11 +241,7 @@ def _kpis(data: ReportData) -> str:
             f"{share * 100:.0f}%",
             f"target {data.settings.min_share_c_or_better * 100:.0f}% {verdict}",
         ),
-        (
-            "With errors",
-            str(len(summary.products_with_errors)),
-            "products with error-severity issues",
-        ),
+        _held_back_card(data),
         (
             "Rows rejected",
             str(counts.get("rows_rejected", len(data.rejected))),
@@ -268,6 +268,20 @@ def _kpis(data: ReportData) -> str:
         f'<section id="overview" class="card"><h2>Overview</h2>'
         f'<div class="kpis">{tiles}</div>{counts_block}</section>'
     )
+
+
+def _held_back_card(data: ReportData) -> tuple[str, str, str]:
+    held = data.summary.get("held_back") or {}
+    if not data.held_back:
+        return ("Held back", "0", "every product is in shopify_import.csv")
+    top = held.get("top_reason")
+    note = (
+        f"not in shopify_import.csv; top reason {_e(top)} "
+        f"({held.get('reasons', {}).get(top, 0)}), listed first below"
+        if top
+        else "not in shopify_import.csv, listed first below"
+    )
+    return ("Held back", str(len(data.held_back)), note)
 
 
 def _charts(data: ReportData) -> str:
@@ -376,7 +390,7 @@ def _images(record: Mapping[str, Any]) -> str:
 def _products(data: ReportData) -> str:
     records = {as_text(r.get("handle")): r for r in data.records}
     before = {a.handle: a for a in data.audits_before or ()}
-    ordered = sorted(data.audits, key=lambda a: (a.score, a.handle))
+    ordered = sorted(data.audits, key=lambda a: (a.handle not in data.held_back, a.score, a.handle))
     index = []
     rows = []
     for i, audit in enumerate(ordered):
@@ -422,10 +436,11 @@ def _products(data: ReportData) -> str:
                 f'{_num(was)} {_badge(earlier.grade)} <span class="delta '
                 f'{"up" if delta > 0 else "down"}">{delta:+.1f}</span>'
             )
+        held = ' <span class="pill bad">held back</span>' if audit.handle in data.held_back else ""
         rows.append(
             f'<tr data-i="{i}">'
             f'<td class="handle"><code>{_e(audit.handle)}</code></td>'
-            f'<td class="title wrap">{_e(title)}</td>'
+            f'<td class="title wrap">{_e(title)}{held}</td>'
             f'<td class="num score"><span class="score-num">{_num(audit.score)}</span>'
             f'<span class="meter"><span style="width:{max(0.0, audit.score):.0f}%;'
             f'background:{ink}"></span></span></td>'
@@ -468,8 +483,8 @@ def _products(data: ReportData) -> str:
         "products",
         "Products",
         body,
-        "Worst first. Open a row's issues for the points each cost and what was sent back to "
-        "the copy generator.",
+        "Held-back products first, then worst first. Open a row's issues for the points "
+        "each cost and what was sent back to the copy generator.",
     )
 
 

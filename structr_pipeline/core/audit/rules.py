@@ -51,11 +51,17 @@ class Rule:
     field: str
     fixable: bool  # whether regenerating the copy can remove it
     summary: str  # what the code means, for the report
+    # Whether the problem makes the published product wrong or unsellable, so that the
+    # product is held back from ``shopify_import.csv``.
+    holds_back: bool = False
 
 
 _RULE_LIST: tuple[Rule, ...] = (
     # Basic info: the title 0.35, vendor 0.2, type or category 0.2, prices 0.25.
-    Rule("TITLE_MISSING", BASIC_INFO, 0.35, ERROR, "title", False, "The product has no title."),
+    Rule(
+        "TITLE_MISSING", BASIC_INFO, 0.35, ERROR, "title", False, "The product has no title.",
+        holds_back=True,
+    ),
     Rule(
         "TITLE_TOO_LONG", BASIC_INFO, 0.15, WARNING, "title", True,
         "The title is longer than the limit.",
@@ -67,11 +73,16 @@ _RULE_LIST: tuple[Rule, ...] = (
     ),
     Rule(
         "PRICE_MISSING", BASIC_INFO, 0.15, ERROR, "price", False,
-        "Variants without a price.",
+        "Variants without a price.", holds_back=True,
     ),
     Rule(
         "PRICE_NOT_POSITIVE", BASIC_INFO, 0.15, ERROR, "price", False,
-        "Variants priced at zero.",
+        "Variants priced at zero.", holds_back=True,
+    ),
+    Rule(
+        "OPTIONS_REPEATED", BASIC_INFO, 0.0, ERROR, "option1_value", False,
+        "Two variants with the same option values: the storefront cannot tell them apart, "
+        "and Shopify refuses the product.", holds_back=True,
     ),
     Rule(
         "COMPARE_AT_NOT_ABOVE_PRICE", BASIC_INFO, 0.1, WARNING, "compare_at_price", False,
@@ -89,7 +100,12 @@ _RULE_LIST: tuple[Rule, ...] = (
     ),
     Rule(
         "GTIN_INVALID", IDENTIFIERS, 0.5, ERROR, "barcode", False,
-        "A barcode that is not a valid GTIN-8, -12, -13 or -14.",
+        "A GTIN-8, -12, -13 or -14 whose check digit is wrong.", holds_back=True,
+    ),
+    Rule(
+        "BARCODE_NOT_GTIN", IDENTIFIERS, 0.5, WARNING, "barcode", False,
+        "A store's own barcode that is not a GTIN: published as it is, but channels that "
+        "need a GTIN cannot match it.",
     ),
     # Media: an image 0.5, alt text 0.5 in proportion to the images concerned.
     Rule("IMAGE_MISSING", MEDIA, 1.0, WARNING, "images", False, "The product has no image."),

@@ -24,7 +24,7 @@ from structr_pipeline.core.audit.rules import (
 )
 from structr_pipeline.core.dedup.merge import sku_key
 from structr_pipeline.core.generation.copy import html_to_text
-from structr_pipeline.core.normalize import is_valid_gtin
+from structr_pipeline.core.normalize import is_gtin_shaped, is_valid_gtin
 
 # Generated copy that is published: written in this run or taken from the cache.
 USABLE_COPY = ("generated", "cached")
@@ -192,6 +192,11 @@ class ProductAudit:
         """Whether any issue has severity ``error``."""
         return any(issue.severity == ERROR for issue in self.issues)
 
+    @property
+    def holds_back(self) -> list[str]:
+        """The codes that keep the product out of the import file (wrong or unsellable)."""
+        return [code for code in self.codes if code in RULES and RULES[code].holds_back]
+
     def to_dict(self) -> dict[str, Any]:
         """The audit as a JSON-ready dict."""
         return {
@@ -350,6 +355,13 @@ def _check_basic_info(
             f"{_of(len(not_positive), total, 'variant')} are priced at 0: {_listed(not_positive)}.",
             fraction=len(not_positive) / total,
         )
+    repeated = _repeated_options(variants)
+    if repeated:
+        out.add(
+            "OPTIONS_REPEATED",
+            f"{_of(len(repeated), total, 'variant')} repeat the option values of another "
+            f"variant: {_listed(repeated)}. Merge or tell them apart before publishing.",
+        )
     if no_saving:
         out.add(
             "COMPARE_AT_NOT_ABOVE_PRICE",
@@ -359,11 +371,24 @@ def _check_basic_info(
         )
 
 
+def _repeated_options(variants: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Labels of the variants whose option values (ignoring case) an earlier one has."""
+    seen: set[tuple[str, ...]] = set()
+    repeated = []
+    for i, variant in enumerate(variants):
+        key = tuple(_text(variant.get(f"option{n}_value")).casefold() for n in range(1, 4))
+        if key in seen:
+            shown = " / ".join(v for v in key if v) or "no options"
+            repeated.append(f"{_variant_label(variant, i)} ({shown})")
+        seen.add(key)
+    return repeated
+
+
 def _check_identifiers(variants: Sequence[Mapping[str, Any]], batch: _Batch, out: _Issues) -> None:
     if not variants:
         return
     total = len(variants)
-    no_sku, shared_sku, no_gtin, bad_gtin = [], [], [], []
+    no_sku, shared_sku, no_gtin, bad_gtin, store_code = [], [], [], [], []
     lost_digits = False
     for i, variant in enumerate(variants):
         label = _variant_label(variant, i)
@@ -379,6 +404,8 @@ def _check_identifiers(variants: Sequence[Mapping[str, Any]], batch: _Batch, out
                 w.get("check") == "barcode_scientific_notation"
                 for w in variant.get("warnings") or []
             )
+        elif not is_gtin_shaped(barcode):
+            store_code.append(f"{label} ('{barcode}')")
         elif not is_valid_gtin(barcode):
             bad_gtin.append(f"{label} ('{barcode}')")
     if no_sku:
@@ -409,9 +436,17 @@ def _check_identifiers(variants: Sequence[Mapping[str, Any]], batch: _Batch, out
     if bad_gtin:
         out.add(
             "GTIN_INVALID",
-            f"{_of(len(bad_gtin), total, 'variant')} have a barcode that is not a valid "
-            f"GTIN-8, -12, -13 or -14: {_listed(bad_gtin)}.",
+            f"{_of(len(bad_gtin), total, 'variant')} have a GTIN whose check digit is "
+            f"wrong: {_listed(bad_gtin)}.",
             fraction=len(bad_gtin) / total,
+        )
+    if store_code:
+        out.add(
+            "BARCODE_NOT_GTIN",
+            f"{_of(len(store_code), total, 'variant')} carry a store barcode that is not a "
+            f"GTIN: {_listed(store_code)}. It is published as the barcode; channels that "
+            "need a GTIN (Google Shopping, Amazon) cannot match it.",
+            fraction=len(store_code) / total,
         )
 
 

@@ -1,10 +1,15 @@
 """Choose the connector for a source table and map it onto the canonical schema.
 
-A Shopify export (its handle and title columns present) goes through the Shopify
-connector, which knows the column spec and folds multi-row products. Any other CSV, or
-any file imported with a mapping profile, goes through the generic connector with a
-proposed mapping, the profile's choices winning. Either way the result carries the
-column mapping that was used, one row per source column, for the UI and the checks.
+The format is detected from the header, unless the batch's mapping profile fixes it
+(its ``format`` option): a Shopify export (its handle and title columns present) goes
+through the Shopify connector, which knows the column spec and folds multi-row
+products; a platform export (WooCommerce, Magento, BigCommerce, Amazon, Google
+Merchant) through that platform's strategy, which assembles its parent and child rows
+into products with their variants; any other CSV, or any file imported with a profile
+that names no format, through the generic connector with a proposed mapping, the
+profile's choices winning. Either way the result carries the column mapping that was
+used (one row per source column, for the UI and the checks) and how the rows grouped
+into products.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ import pandas as pd
 
 from structr_pipeline.core.connectors import shopify_csv
 from structr_pipeline.core.connectors.generic_csv import map_generic
+from structr_pipeline.core.connectors.platforms import PLATFORMS, Platform, detect_platform
+from structr_pipeline.core.connectors.platforms.assembly import Grouping, plural
 from structr_pipeline.core.connectors.shopify_spec import FIELD_COLUMNS, known_column
 from structr_pipeline.core.csv_reading import SourceTable
-from structr_pipeline.core.fields import BOOKKEEPING_COLUMNS
-from structr_pipeline.core.mapping.profiles import MappingProfile
+from structr_pipeline.core.fields import BOOKKEEPING_COLUMNS, SOURCE_LINES
+from structr_pipeline.core.issues import SourceFileError
+from structr_pipeline.core.mapping.profiles import MappingProfile, ProfileOptions
 from structr_pipeline.core.mapping.propose import (
     ColumnProposal,
     MappingProposal,
@@ -53,6 +61,7 @@ class SourceMapping:
     source_format: str
     image_rows: int
     proposal: MappingProposal
+    grouping: Grouping
     profile: MappingProfile | None = None
 
     def mapping_frame(self) -> pd.DataFrame:
@@ -123,11 +132,46 @@ def shopify_proposal(header: list[str]) -> MappingProposal:
     return MappingProposal(columns=columns)
 
 
+def platform_proposal(header: list[str], field_sources: dict[str, str], label: str):
+    """A platform's column spec as a proposal: certain for the columns it reads, none else."""
+    field_of: dict[str, str] = {}
+    for field_name, column in field_sources.items():
+        field_of.setdefault(column, field_name)
+    columns = {}
+    for name in header:
+        if name in field_of:
+            evidence = (f"{label} column '{name}'",)
+            columns[name] = ColumnProposal(name, field_of[name], 1.0, evidence)
+        else:
+            evidence = (f"{label} column '{name}', kept as an attribute",)
+            columns[name] = ColumnProposal(name, None, 1.0, evidence)
+    return MappingProposal(columns=columns)
+
+
+def detected_format(header: list[str], profile: MappingProfile | None = None) -> str:
+    """The format a table is read as: the profile's ``format``, else what the header says.
+
+    ``shopify``, a platform's name (``woocommerce``, ``magento``, …), ``profile`` (a
+    profile's own column mapping) or ``generic``.
+    """
+    if profile is not None and profile.options.format:
+        return profile.options.format
+    if profile is not None:
+        return "profile"
+    if is_shopify_export(header):
+        return "shopify"
+    platform = detect_platform(header)
+    return platform.name if platform is not None else "generic"
+
+
 def propose(table: SourceTable, profile: MappingProfile | None = None) -> MappingProposal:
-    """The mapping a table would get: Shopify's spec, or a proposal with the profile's choices."""
+    """The mapping a table would get: a format's spec, or a proposal with the profile's choices."""
     header = table.header
-    if profile is None and is_shopify_export(header):
+    source_format = detected_format(header, profile)
+    if source_format == "shopify":
         return shopify_proposal(header)
+    if source_format in PLATFORMS:
+        return map_table(table, profile).proposal
     proposal = propose_mapping(header, table.frame.head(SAMPLE_ROWS))
     if profile is not None:
         overrides = {column: field for column, field in profile.columns.items() if column in header}
@@ -136,11 +180,13 @@ def propose(table: SourceTable, profile: MappingProfile | None = None) -> Mappin
 
 
 def map_table(table: SourceTable, profile: MappingProfile | None = None) -> SourceMapping:
-    """Map a source table onto the canonical schema (Shopify connector or generic one).
+    """Map a source table onto the canonical schema (Shopify, a platform's, or generic).
 
     Raises ``SourceFileError`` when a Shopify export lacks its handle or title column.
     """
-    if profile is None and is_shopify_export(table.header):
+    source_format = detected_format(table.header, profile)
+    options = profile.options if profile else ProfileOptions()
+    if source_format == "shopify":
         mapping = shopify_csv.map_shopify(table)
         return SourceMapping(
             frame=mapping.frame,
@@ -148,16 +194,75 @@ def map_table(table: SourceTable, profile: MappingProfile | None = None) -> Sour
             source_format=f"shopify_{mapping.header_format}",
             image_rows=mapping.image_rows,
             proposal=shopify_proposal(table.header),
+            grouping=_grouping_by_handle(
+                mapping.frame,
+                "shopify",
+                f"Shopify product export ({mapping.header_format} columns)",
+                image_rows=mapping.image_rows,
+            ),
+            profile=profile,
         )
+    if source_format in PLATFORMS:
+        return _map_platform(PLATFORMS[source_format], table, options, profile)
     proposal = propose(table, profile)
     frame, field_sources = map_generic(table, proposal, profile.options if profile else None)
+    label = f"Product CSV read with profile '{profile.name}'" if profile else "Product CSV"
     return SourceMapping(
         frame=frame,
         field_sources=field_sources,
         source_format="profile" if profile else "generic_csv",
         image_rows=0,
         proposal=proposal,
+        grouping=_grouping_by_handle(frame, "profile" if profile else "generic_csv", label),
         profile=profile,
+    )
+
+
+def _map_platform(
+    platform: Platform,
+    table: SourceTable,
+    options: ProfileOptions,
+    profile: MappingProfile | None,
+) -> SourceMapping:
+    try:
+        assembly = platform.assemble(table, options)
+    except KeyError as exc:
+        raise SourceFileError(
+            table.file_name, f"read as a {platform.label}, but the column {exc} is missing"
+        ) from exc
+    return SourceMapping(
+        frame=assembly.frame,
+        field_sources=assembly.field_sources,
+        source_format=platform.name,
+        image_rows=int(assembly.grouping.counts.get("image_rows", 0)),
+        proposal=platform_proposal(table.header, assembly.field_sources, platform.label),
+        grouping=assembly.grouping,
+        profile=profile,
+    )
+
+
+def _grouping_by_handle(
+    frame: pd.DataFrame, source_format: str, label: str, image_rows: int = 0
+) -> Grouping:
+    """How a frame of variant rows groups into products by handle (rows read one per line)."""
+    lines = sum(len(json.loads(text)) for text in frame[SOURCE_LINES])
+    handles = frame["handle"].astype(str).str.strip()
+    products = int(handles[handles != ""].nunique())
+    variants = int((handles != "").sum())
+    details = []
+    if image_rows:
+        details.append(f"{plural(image_rows, 'image row')} folded into their products")
+    multi = int((handles[handles != ""].value_counts() > 1).sum())
+    if multi:
+        details.append(f"{plural(multi, 'product')} with more than one variant")
+    return Grouping(
+        format=source_format,
+        label=label,
+        rows=lines,
+        products=products,
+        variants=variants,
+        details=tuple(details),
+        counts={"products": products, "variants": variants, "image_rows": image_rows},
     )
 
 

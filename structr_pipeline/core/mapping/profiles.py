@@ -27,7 +27,20 @@ WEIGHT_UNITS: dict[str, float] = {
     "lbs": 453.59237,
     "oz": 28.349523125,
 }
+# The formats a profile's ``format`` option may name: a platform's export format read by
+# its own strategy, or ``generic`` for the column mapping alone.
+FORMATS: tuple[str, ...] = (
+    "shopify",
+    "woocommerce",
+    "magento",
+    "bigcommerce",
+    "amazon",
+    "google_merchant",
+    "generic",
+)
 _OPTION_NAMES = (
+    "format",
+    "image_base_url",
     "delimiter",
     "encoding",
     "decimal_comma",
@@ -45,6 +58,10 @@ class ProfileError(ValueError):
 class ProfileOptions:
     """How to read a file, where detection should not guess."""
 
+    # The export format (one of ``FORMATS``), where detection should not decide.
+    format: str | None = None
+    # Prefix for image paths that are relative (a Magento export's ``/m/h/mh01.jpg``).
+    image_base_url: str | None = None
     delimiter: str | None = None
     encoding: str | None = None
     decimal_comma: bool = False
@@ -64,7 +81,12 @@ class MappingProfile:
 
     def fingerprint(self) -> str:
         """A short hash of the profile's content: it changes whenever the mapping would."""
-        content = {"columns": self.columns, "options": asdict(self.options)}
+        options = asdict(self.options)
+        # Options added later count only when set, so older profiles keep their fingerprint.
+        for name in ("format", "image_base_url"):
+            if options[name] is None:
+                del options[name]
+        content = {"columns": self.columns, "options": options}
         text = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -113,6 +135,9 @@ def _validated(path: Path, name: str, content: Any) -> MappingProfile:
     options = content.get("options") or {}
     if not isinstance(options, dict) or set(options) - set(_OPTION_NAMES):
         raise ProfileError(f"{path}: 'options' may only hold {', '.join(_OPTION_NAMES)}")
+    source_format = options.get("format")
+    if source_format is not None and source_format not in FORMATS:
+        raise ProfileError(f"{path}: format '{source_format}' is not one of {', '.join(FORMATS)}")
     unit = options.get("weight_unit")
     if unit is not None and unit not in WEIGHT_UNITS:
         raise ProfileError(
@@ -122,6 +147,8 @@ def _validated(path: Path, name: str, content: Any) -> MappingProfile:
         name=name,
         columns=mapped,
         options=ProfileOptions(
+            format=source_format,
+            image_base_url=options.get("image_base_url"),
             delimiter=options.get("delimiter"),
             encoding=options.get("encoding"),
             decimal_comma=bool(options.get("decimal_comma", False)),

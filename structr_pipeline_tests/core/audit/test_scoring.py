@@ -163,12 +163,17 @@ CASES: dict[str, tuple[Callable, Callable]] = {
         first_variant(price=49.0, compare_at_price=49.01),
     ),
     "SKU_MISSING": (first_variant(sku=""), first_variant(sku="A")),
+    "OPTIONS_REPEATED": (
+        with_second_variant(sku="B", option1_value=" s "),
+        with_second_variant(sku="B", option1_value="M"),
+    ),
     "SKU_DUPLICATE": (
-        with_second_variant(sku=" wool-sweater-s "),
-        with_second_variant(sku="wool-sweater-m"),
+        with_second_variant(sku=" wool-sweater-s ", option1_value="M"),
+        with_second_variant(sku="wool-sweater-m", option1_value="M"),
     ),
     "GTIN_MISSING": (first_variant(barcode=""), first_variant(barcode="012345678905")),
     "GTIN_INVALID": (first_variant(barcode="4006381333932"), first_variant(barcode="96385074")),
+    "BARCODE_NOT_GTIN": (first_variant(barcode="30235"), first_variant(barcode="96385074")),
     "IMAGE_MISSING": (fields(images=[]), fields(images=[{"src": "a.jpg", "alt": "A"}])),
     "ALT_TEXT_MISSING": (with_alt(""), with_alt("A")),
     "ALT_TEXT_TOO_LONG": (with_alt("a" * 126), with_alt("a" * 125)),
@@ -239,6 +244,7 @@ def test_issue_code_is_not_raised_just_short_of_its_limit(code):
     [
         ("PRICE_NOT_POSITIVE", "error", False),
         ("GTIN_INVALID", "error", False),
+        ("BARCODE_NOT_GTIN", "warning", False),
         ("COMPARE_AT_NOT_ABOVE_PRICE", "warning", False),
         ("SKU_MISSING", "warning", False),
         ("IMAGE_MISSING", "warning", False),
@@ -265,7 +271,7 @@ def everything_wrong() -> dict:
         seo_title="",
         seo_description="",
         images=[],
-        variants=[variant(sku="", barcode="123", price=0.0, compare_at_price=0.0)],
+        variants=[variant(sku="", barcode="4006381333932", price=0.0, compare_at_price=0.0)],
         generated_copy=generated("failed"),
     )
 
@@ -323,13 +329,41 @@ def test_a_product_with_everything_wrong_keeps_only_what_it_cannot_lose():
     assert "COMPARE_AT_NOT_ABOVE_PRICE" not in audit.codes  # a compare-at price of 0 is none
 
 
+def test_a_store_barcode_is_not_an_invalid_gtin_and_holds_nothing_back():
+    record = product(
+        variants=[
+            variant(barcode="30235"),
+            variant(barcode="AB-77", source_line=3, option1_value="M"),
+        ]
+    )
+    [audit] = audit_products([record])
+
+    assert "GTIN_INVALID" not in audit.codes
+    store = next(i for i in audit.issues if i.code == "BARCODE_NOT_GTIN")
+    assert store.severity == "warning"
+    assert "'30235'" in store.message and "'AB-77'" in store.message
+    assert audit.holds_back == []
+
+
+def test_only_problems_that_make_a_product_wrong_or_unsellable_hold_it_back():
+    wrong_gtin = product("a", variants=[variant(sku="A", barcode="4006381333932")])
+    free = product("b", variants=[variant(sku="B", barcode="96385074", price=0.0)])
+    no_description = product("c", description_html="")
+    [gtin_audit, free_audit, description_audit] = audit_products([wrong_gtin, free, no_description])
+
+    assert gtin_audit.holds_back == ["GTIN_INVALID"]
+    assert free_audit.holds_back == ["PRICE_NOT_POSITIVE"]
+    assert "DESCRIPTION_MISSING" in description_audit.codes
+    assert description_audit.has_errors and description_audit.holds_back == []
+
+
 def test_variant_issues_cost_in_proportion_to_the_variants_concerned():
     record = product(
         variants=[
             variant(sku="A", barcode=""),
-            variant(sku="", barcode="", source_line=3),
-            variant(sku="C", barcode="4006381333931", source_line=4),
-            variant(sku="D", barcode="4006381333948", source_line=5),
+            variant(sku="", barcode="", source_line=3, option1_value="M"),
+            variant(sku="C", barcode="4006381333931", source_line=4, option1_value="L"),
+            variant(sku="D", barcode="4006381333948", source_line=5, option1_value="XL"),
         ]
     )
     [audit] = audit_products([record])
@@ -633,7 +667,7 @@ def test_summary_of_a_batch():
             description_html="",
             variants=[variant(sku="c-1", price=0.0)],
         ),
-        product("d", variants=[variant(sku="d-1", barcode="1234")]),  # GTIN_INVALID: 90, A
+        product("d", variants=[variant(sku="d-1", barcode="4006381333932")]),  # GTIN_INVALID: 90
     ]
     audits = audit_products(records)
     assert [a.grade for a in audits] == ["A", "B", "E", "A"]
