@@ -43,6 +43,33 @@ def test_import_prints_summary_and_bundle(cli_env, sample_csv) -> None:
     assert len(list(exports.iterdir())) == 1
 
 
+@pytest.mark.slow
+def test_import_warns_about_held_back_products_with_count_reason_and_option(cli_env) -> None:
+    sheet = cli_env / "supplier.csv"
+    sheet.write_text(
+        "sku,title,price,vendor\nF-1,Free sample sachet,0,Kiln\nF-2,Free coaster,0,Kiln\n"
+        "M-1,Stoneware mug,12.00,Kiln\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["import", str(sheet)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "Warning 2 products held back from shopify_import.csv" in output
+    assert "top reason PRICE_NOT_POSITIVE (2)" in output
+    assert "--option publish_products_with_errors=true" in output
+
+
+def test_analyze_names_the_format_and_how_rows_group(cli_env, datasets_dir) -> None:
+    path = datasets_dir / "magento2-sample-data" / "products.csv"
+    result = CliRunner().invoke(app, ["analyze", str(path)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "Magento 2 catalog export: 1,994 rows → 147 products with 1,847 variants" in output
+    data = json.loads(CliRunner().invoke(app, ["analyze", str(path), "--json"]).output)
+    assert data["grouping"]["format"] == "magento"
+    assert data["grouping"]["counts"]["children"] == 1847
+
+
 def test_import_of_a_non_product_file_fails_clearly(cli_env) -> None:
     bad = cli_env / "prices.csv"
     bad.write_text("Name,Price\nshirt,10\n", encoding="utf-8")

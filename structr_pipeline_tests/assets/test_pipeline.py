@@ -300,3 +300,41 @@ def test_a_bundles_products_jsonl_imports_as_a_json_batch(defs, instance, sample
     assert summary["counts"]["rows_rejected"] == 0
     assert summary["counts"]["products"] == before["handle"].nunique()
     assert set(read_catalog(catalog.db())["handle"]) == set(before["handle"])
+
+
+@pytest.mark.slow
+def test_a_woocommerce_export_publishes_its_products_and_records_its_format(
+    defs, instance, datasets_dir
+) -> None:
+    from structr_pipeline.store.stages import stages_of
+
+    path = datasets_dir / "woocommerce-sample-products" / "sample_products.csv"
+    catalog, batch_id, run = run_file(defs, instance, path)
+    assert run.success, run.errors + run.check_failures
+
+    out = catalog.settings.exports_dir / batch_id
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["source_format"]["format"] == "woocommerce"
+    assert summary["source_format"]["products"] == 17
+    assert "7 variations under 2 variable products" in summary["source_format"]["sentence"]
+    mapping = stages_of(catalog.db(), batch_id)["mapping"]
+    assert mapping.produced_with["format"] == "woocommerce"
+    assert mapping.counts["products"] == 17
+    materialization = instance.get_latest_materialization_event(
+        dg.AssetKey("mapped_products")
+    ).asset_materialization
+    assert materialization.metadata["source_format"].value == "woocommerce"
+    assert "17 products" in materialization.metadata["grouping"].value
+    with (out / "shopify_import.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    handles = {row["URL handle"] for row in rows if row["URL handle"]}
+    assert len(handles) == 17 and summary["held_back"]["products"] == 0
+    hoodie = [row for row in rows if row["URL handle"] == "hoodie" and row["SKU"]]
+    assert sorted(row["SKU"] for row in hoodie) == [
+        "woo-hoodie-blue",
+        "woo-hoodie-blue-logo",
+        "woo-hoodie-green",
+        "woo-hoodie-red",
+    ]
+    assert {row["Option1 name"] for row in hoodie} - {""} == {"Color"}
+    assert "WooCommerce product export" in (out / "report.html").read_text(encoding="utf-8")

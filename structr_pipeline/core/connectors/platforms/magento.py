@@ -405,9 +405,12 @@ def _configurable(
         reason = (
             f"configurable product '{row.sku}' lists no children in configurable_variations"
             if not entries
-            else f"none of the children of configurable product '{row.sku}' is in this file "
-            f"(it lists {listed}{', …' if len(entries) > 5 else ''})"
+            else f"configurable product '{row.sku}' has none of its children in this file, so "
+            f"it has nothing to sell (it lists {listed}{', …' if len(entries) > 5 else ''})"
         )
+        if elsewhere:
+            taken = ", ".join(f"'{sku}' stays with '{other.sku}'" for sku, other in elsewhere[:3])
+            reason += f"; listed children of another configurable product: {taken}"
         reader.rejections.append(
             Rejection(
                 row.line, "configurable_variations", "configurable_without_children",
