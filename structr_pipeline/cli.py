@@ -271,21 +271,27 @@ def list_batches(
     from structr_pipeline.settings import StructrSettings
     from structr_pipeline.store.batches import list_batches as list_stored
     from structr_pipeline.store.db import CatalogDB
+    from structr_pipeline.store.stages import stage_records
 
     db = CatalogDB.from_settings(StructrSettings.from_env())
     batches = list_stored(db, limit=limit)
     if not batches:
         console.print("No batches yet. Run `structr import FILE`.")
         return
+    formats = {
+        k: r.produced_with.get("format", "") for k, r in stage_records(db, "mapping").items()
+    }
     table = Table()
     table.add_column("batch", no_wrap=True)
-    for name in ("file", "status", "rows in", "accepted", "rejected", "products", "created (UTC)"):
+    columns = ("file", "format", "status", "rows in", "accepted", "rejected", "products")
+    for name in (*columns, "created (UTC)"):
         table.add_column(name)
     for b in batches:
         counts = b.counts or {}
         table.add_row(
             b.batch_id,
             b.original_name,
+            formats.get(b.batch_id, ""),
             b.status,
             *(
                 str(counts.get(k, ""))
@@ -352,7 +358,11 @@ def show_batch(batch_id: Annotated[str, typer.Argument(help="The batch id.")]) -
         table.add_row(
             stage.stage,
             f"{stage.updated_at:%Y-%m-%d %H:%M:%S}",
-            ", ".join(f"{k}={v}" for k, v in stage.produced_with.items()) or "–",
+            ", ".join(
+                f"{k}={v.get('sentence', v) if isinstance(v, dict) else v}"
+                for k, v in stage.produced_with.items()
+            )
+            or "–",
             ", ".join(f"{k}={v}" for k, v in stage.counts.items()),
         )
     if manifest.counts:

@@ -251,7 +251,8 @@ def _grouping_by_handle(
     variants = int((handles != "").sum())
     details = []
     if image_rows:
-        details.append(f"{plural(image_rows, 'image row')} folded into their products")
+        into = "its product" if image_rows == 1 else "their products"
+        details.append(f"{plural(image_rows, 'image row')} folded into {into}")
     multi = int((handles[handles != ""].value_counts() > 1).sum())
     if multi:
         details.append(f"{plural(multi, 'product')} with more than one variant")

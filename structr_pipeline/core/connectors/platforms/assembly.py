@@ -221,15 +221,14 @@ class Handles:
         self.taken: set[str] = set()
 
     def claim(self, *candidates: str) -> str:
-        """The first candidate's slug that is still free, else the first with a number."""
-        slugs = [s for s in (slugify(c) for c in candidates if c) if s]
-        if not slugs:
-            slugs = ["product"]
-        for slug in slugs:
-            if slug not in self.taken:
-                self.taken.add(slug)
-                return slug
-        base = slugs[0]
+        """The slug of the first candidate that has one (``-2``, ``-3``… once it is taken).
+
+        Later candidates stand in only when the earlier ones slug to nothing.
+        """
+        base = next((s for s in (slugify(c) for c in candidates if c) if s), "product")
+        if base not in self.taken:
+            self.taken.add(base)
+            return base
         n = 2
         while f"{base}-{n}" in self.taken:
             n += 1
