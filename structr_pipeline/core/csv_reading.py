@@ -1,7 +1,9 @@
 """Reading a delimited text file into a frame of strings, detecting what nobody configured.
 
 ``read_table`` guesses the encoding and the delimiter, takes the first non-empty record
-as the header and returns every record as one row of untouched ``str`` cells, together
+as the header (in an Amazon inventory template, whose first record starts with
+``TemplateType=``, the row of field names below its preamble) and returns every record
+as one row of untouched ``str`` cells, together
 with the physical line it starts on (``SOURCE_LINE``) and, for a row whose cell count
 differs from the header's, a sentence saying so (``PARSE_ERROR``). A file that cannot be
 read as a table at all raises ``SourceFileError`` naming the file, the line and the column.
@@ -40,6 +42,14 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 _VISIBLE = re.compile(r"[^\s\ufeff]")
 _RESERVED_NAMES = (SOURCE_LINE, PARSE_ERROR)
+# An Amazon inventory template (a category's flat file saved as text) starts with a
+# preamble: ``TemplateType=fptcustom``, ``Version=…`` and settings cells, then a row of
+# local labels ("Seller SKU"), then the row of field names the records follow.
+_TEMPLATE_MARK = "templatetype="
+_TEMPLATE_SKU = frozenset({"item_sku", "sku"})
+_TEMPLATE_PRODUCT_TYPE = frozenset({"feed_product_type", "product_type"})
+# Lines below the ``TemplateType=`` row within which its field names must come.
+_TEMPLATE_PREAMBLE_LINES = 10
 
 
 @dataclass(frozen=True)
@@ -213,12 +223,26 @@ def _is_blank(cells: list[str]) -> bool:
     return all(not cell.replace("\ufeff", "").strip() for cell in cells)
 
 
+def _starts_template(cells: list[str]) -> bool:
+    """True for the first record of an Amazon inventory template (``TemplateType=…``)."""
+    return cells[0].replace("\ufeff", "").strip().lower().startswith(_TEMPLATE_MARK)
+
+
+def _is_template_fields(cells: list[str]) -> bool:
+    """True for a template's row of field names (``item_sku`` and ``feed_product_type``)."""
+    names = {cell.strip().lower() for cell in cells}
+    return bool(names & _TEMPLATE_SKU) and bool(names & _TEMPLATE_PRODUCT_TYPE)
+
+
 def _reader(lines: Iterable[str], delimiter: str):
     return csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
 
 
 def _detect_delimiter(name: str, text: str) -> str:
-    """Pick the delimiter giving a multi-cell header and the most consistent cell counts."""
+    """Pick the delimiter giving a multi-cell header and the most consistent cell counts.
+
+    An Amazon template's ``TemplateType=`` row is not judged: its labels row is.
+    """
     truncated = len(text) > _SAMPLE_CHARS
     sample = text[:_SAMPLE_CHARS]
     best: tuple[float, int, int] | None = None
@@ -230,7 +254,8 @@ def _detect_delimiter(name: str, text: str) -> str:
         reader = _reader(io.StringIO(sample, newline=""), delimiter)
         try:
             for cells in reader:
-                if not counts and _is_blank(cells):
+                # An Amazon template's first row may hold only a few cells of metadata.
+                if not counts and (_is_blank(cells) or _starts_template(cells)):
                     continue
                 if not counts:
                     line = reader.line_num
@@ -329,6 +354,22 @@ def _clean_header(name: str, cells: list[str], line: int) -> list[str]:
     return header
 
 
+def _check_preamble(name: str, template_line: int, line: int | None) -> None:
+    """Raise when an Amazon template's field names are not within its first lines.
+
+    ``line`` starts the record being passed over as preamble, None at the end of the input.
+    """
+    if line is not None and line - template_line < _TEMPLATE_PREAMBLE_LINES:
+        return
+    raise SourceFileError(
+        name,
+        "starts like an Amazon inventory template (TemplateType=…), but no row within "
+        f"{_TEMPLATE_PREAMBLE_LINES} lines of it holds the field names (item_sku and "
+        "feed_product_type); keep the template's top three rows as Amazon wrote them",
+        line=template_line,
+    )
+
+
 def _parse(
     name: str, text: str, delimiter: str, limit: int | None = None, truncated: bool = False
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -341,6 +382,8 @@ def _parse(
     reader = _reader(itertools.chain(io.StringIO(text, newline=""), end), delimiter)
     header: list[str] | None = None
     header_line = 0
+    # Line of an Amazon template's ``TemplateType=`` row while its field names are sought.
+    template_line = 0
     width = 0
     rows: list[list[str]] = []
     starts: list[int] = []
@@ -359,6 +402,12 @@ def _parse(
             start = reader.line_num + 1
             if header is None:
                 if _is_blank(cells):
+                    continue
+                if not template_line and _starts_template(cells):
+                    template_line = record_start
+                    continue
+                if template_line and not _is_template_fields(cells):
+                    _check_preamble(name, template_line, record_start)
                     continue
                 header_line = record_start
                 header = _clean_header(name, cells, header_line)
@@ -393,6 +442,8 @@ def _parse(
             line=start,
         ) from exc
 
+    if header is None and template_line:
+        _check_preamble(name, template_line, None)
     if header is None:  # only blank records, which the emptiness check should have caught
         raise SourceFileError(name, "the file is empty (it holds only blank records)")
     if not rows:

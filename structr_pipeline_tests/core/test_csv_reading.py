@@ -257,6 +257,68 @@ def test_single_cell_row(tmp_path: Path) -> None:
     )
 
 
+# --- Amazon inventory templates: the header is the row of field names -----------------
+
+TEMPLATE_TOP = (
+    "TemplateType=fptcustom\tVersion=2021.1014\tTemplateSignature=U0hJUlQ=\t\t\n"
+    "Product Type\tSeller SKU\tProduct Name\tKey Product Features\tKey Product Features\n"
+    "feed_product_type\titem_sku\titem_name\tbullet_point1\tbullet_point2\n"
+)
+
+
+def test_amazon_template_is_read_below_its_preamble(tmp_path: Path) -> None:
+    text = TEMPLATE_TOP + "shirt\tP1\tTee\tSoft\tWarm\nshirt\tP1-S\tTee, S\t\t\n"
+    table = read_table(write(tmp_path, text, "template.txt"))
+    assert table.delimiter == "\t"
+    assert table.header == TEMPLATE_TOP.splitlines()[2].split("\t")
+    assert cells(table) == [
+        ["shirt", "P1", "Tee", "Soft", "Warm"],
+        ["shirt", "P1-S", "Tee, S", "", ""],
+    ]
+    assert lines(table) == [4, 5]
+    assert table.frame[PARSE_ERROR].tolist() == ["", ""]
+
+
+def test_amazon_template_lines_follow_multiline_cells_and_a_bom(tmp_path: Path) -> None:
+    text = "\ufeff" + TEMPLATE_TOP + 'shirt\tP1\t"Tee\nwith a line break"\t\t\nhat\tH1\tCap\t\t\n'
+    table = read_table(write(tmp_path, text, "template.txt"))
+    assert table.header[1] == "item_sku"
+    assert lines(table) == [4, 6]
+
+
+def test_amazon_template_saved_as_csv_with_a_short_first_row(tmp_path: Path) -> None:
+    text = (
+        "TemplateType=fptcustom,Version=2021.1014\n"
+        "Product Type,Seller SKU,Product Name\n"
+        "feed_product_type,sku,item_name\n"
+        "shirt,P1,Tee\n"
+    )
+    table = read_table(write(tmp_path, text))
+    assert table.delimiter == ","
+    assert table.header == ["feed_product_type", "sku", "item_name"]
+    assert lines(table) == [4]
+
+
+def test_read_sample_finds_the_same_template_header(tmp_path: Path) -> None:
+    path = write(tmp_path, TEMPLATE_TOP + "shirt\tP1\tTee\t\t\n" * 5, "template.txt")
+    sample = csv_reading.read_sample(path, max_rows=3)
+    assert sample.header == read_table(path).header
+    assert lines(sample) == [4, 5, 6]
+
+
+def test_amazon_template_without_its_field_names_is_an_error(tmp_path: Path) -> None:
+    text = "TemplateType=fptcustom\tVersion=2021.1014\nSKU\tProduct Name\nP1\tTee\n"
+    error = read_error(write(tmp_path, text, "template.txt"))
+    assert error.line == 1
+    assert "no row within 10 lines of it holds the field names" in str(error)
+
+
+def test_a_file_whose_first_cell_only_mentions_a_template_is_read_as_usual(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "Note,Value\nTemplateType=fptcustom,1\n"))
+    assert table.header == ["Note", "Value"]
+    assert cells(table) == [["TemplateType=fptcustom", "1"]]
+
+
 # --- whole-file errors ----------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from structr_pipeline.core.connectors.platforms import PLATFORMS, Platform, dete
 from structr_pipeline.core.connectors.platforms.assembly import Grouping, plural
 from structr_pipeline.core.connectors.shopify_spec import FIELD_COLUMNS, known_column
 from structr_pipeline.core.csv_reading import SourceTable
-from structr_pipeline.core.fields import BOOKKEEPING_COLUMNS, SOURCE_LINES
+from structr_pipeline.core.fields import BOOKKEEPING_COLUMNS
 from structr_pipeline.core.issues import SourceFileError
 from structr_pipeline.core.mapping.profiles import MappingProfile, ProfileOptions
 from structr_pipeline.core.mapping.propose import (
@@ -196,6 +196,7 @@ def map_table(table: SourceTable, profile: MappingProfile | None = None) -> Sour
             proposal=shopify_proposal(table.header),
             grouping=_grouping_by_handle(
                 mapping.frame,
+                len(table.frame),
                 "shopify",
                 f"Shopify product export ({mapping.header_format} columns)",
                 image_rows=mapping.image_rows,
@@ -213,7 +214,9 @@ def map_table(table: SourceTable, profile: MappingProfile | None = None) -> Sour
         source_format="profile" if profile else "generic_csv",
         image_rows=0,
         proposal=proposal,
-        grouping=_grouping_by_handle(frame, "profile" if profile else "generic_csv", label),
+        grouping=_grouping_by_handle(
+            frame, len(table.frame), "profile" if profile else "generic_csv", label
+        ),
         profile=profile,
     )
 
@@ -242,10 +245,9 @@ def _map_platform(
 
 
 def _grouping_by_handle(
-    frame: pd.DataFrame, source_format: str, label: str, image_rows: int = 0
+    frame: pd.DataFrame, rows: int, source_format: str, label: str, image_rows: int = 0
 ) -> Grouping:
-    """How a frame of variant rows groups into products by handle (rows read one per line)."""
-    lines = sum(len(json.loads(text)) for text in frame[SOURCE_LINES])
+    """How a frame of variant rows groups into products by handle."""
     handles = frame["handle"].astype(str).str.strip()
     products = int(handles[handles != ""].nunique())
     variants = int((handles != "").sum())
@@ -259,7 +261,7 @@ def _grouping_by_handle(
     return Grouping(
         format=source_format,
         label=label,
-        rows=lines,
+        rows=rows,
         products=products,
         variants=variants,
         details=tuple(details),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 
 from structr_pipeline.core.mapping.profiles import (
@@ -59,6 +62,7 @@ def test_a_hand_written_profile(tmp_path) -> None:
         ("columns:\n  A: sku\n  B: sku\n", "field 'sku' is given to both 'A' and 'B'"),
         ("columns: [1, 2]\n", "'columns' must map source column names to fields"),
         ("options:\n  weight_unit: stone\n", "weight_unit 'stone' is not one of"),
+        ("options:\n  format: etsy\n", "format 'etsy' is not one of shopify, woocommerce"),
         ("options:\n  colour: red\n", "'options' may only hold"),
         ("columns: {A: sku\n", "not valid YAML"),
         ("- just\n- a list\n", "a profile is a YAML mapping"),
@@ -96,3 +100,31 @@ def test_brand_voice_option(tmp_path) -> None:
     (tmp_path / "bad.yaml").write_text("options:\n  brand_voice: loud\n", encoding="utf-8")
     with pytest.raises(ProfileError, match="brand_voice may only hold"):
         load_profile(tmp_path, "bad")
+
+
+def test_a_profile_fixes_the_format_and_keeps_older_fingerprints(tmp_path) -> None:
+    from structr_pipeline.core.connectors.platforms import PLATFORMS
+    from structr_pipeline.core.mapping.profiles import FORMATS
+
+    (tmp_path / "luma.yaml").write_text(
+        "options:\n  format: magento\n  image_base_url: https://shop.example/media\n",
+        encoding="utf-8",
+    )
+    profile = load_profile(tmp_path, "luma")
+    assert profile.options.format == "magento"
+    assert profile.options.image_base_url == "https://shop.example/media"
+    assert set(FORMATS) == {*PLATFORMS, "shopify", "generic"}
+    plain = MappingProfile("p", {"A": "sku"})
+    formatted = MappingProfile("p", {"A": "sku"}, ProfileOptions(format="magento"))
+    assert plain.fingerprint() != formatted.fingerprint()
+    # A profile that sets neither new option keeps the fingerprint it had before them
+    # (the hash of its columns and the six options there were), so no batch turns stale.
+    before = {
+        "columns": {"A": "sku"},
+        "options": {
+            "delimiter": None, "encoding": None, "decimal_comma": False,
+            "weight_unit": None, "default_vendor": None, "brand_voice": None,
+        },
+    }  # fmt: skip
+    text = json.dumps(before, sort_keys=True, ensure_ascii=False)
+    assert plain.fingerprint() == hashlib.sha256(text.encode()).hexdigest()[:12]

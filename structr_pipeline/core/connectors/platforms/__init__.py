@@ -32,6 +32,9 @@ class Platform:
 _MODULES: tuple[str, ...] = (
     "woocommerce",
     "magento",
+    "bigcommerce",
+    "amazon",
+    "google_merchant",
 )
 
 

@@ -31,39 +31,26 @@ from structr_pipeline.core.fields import (
     CANONICAL_FIELDS,
     IMAGES,
     PARSE_ERROR,
+    PRODUCT_FIELDS,
     ROW_ERRORS,
     SOURCE_LINE,
     SOURCE_LINES,
+    VARIANT_FIELDS,
     WARNINGS,
 )
 from structr_pipeline.core.issues import RowIssue, issues_to_json
 from structr_pipeline.core.mapping.profiles import WEIGHT_UNITS
 from structr_pipeline.core.normalize import clean_text, parse_number
 
-# Product fields a strategy fills on ``Product.values`` (option names come from
-# ``Product.option_names``).
-PRODUCT_VALUE_FIELDS: tuple[str, ...] = (
-    "title",
-    "description_html",
-    "vendor",
-    "product_type",
-    "category",
-    "tags",
-    "status",
-    "seo_title",
-    "seo_description",
+# Product fields a strategy fills on ``Product.values`` (the handle and the option names
+# come from ``Product.handle`` and ``Product.option_names``).
+PRODUCT_VALUE_FIELDS: tuple[str, ...] = tuple(
+    f for f in PRODUCT_FIELDS if f != "handle" and not f.startswith("option")
 )
 # Variant fields a strategy fills on ``Variant.values`` (option values come from
 # ``Variant.options``; the image's alt text is looked up in the product's images).
-VARIANT_VALUE_FIELDS: tuple[str, ...] = (
-    "sku",
-    "barcode",
-    "price",
-    "compare_at_price",
-    "cost_per_item",
-    "inventory_qty",
-    "weight_grams",
-    "image_src",
+VARIANT_VALUE_FIELDS: tuple[str, ...] = tuple(
+    f for f in VARIANT_FIELDS if f != "image_alt" and not f.startswith("option")
 )
 # Shopify, and so the canonical schema, carries at most three options per product.
 MAX_OPTIONS = 3
@@ -165,6 +152,35 @@ class Grouping:
             "counts": dict(self.counts),
             "sentence": self.sentence(),
         }
+
+
+def grouping_of(
+    name: str,
+    label: str,
+    rows: SourceRows,
+    products: list[Product],
+    rejections: list[Rejection],
+    details: list[str],
+    counts: dict[str, int],
+) -> Grouping:
+    """The grouping of an assembled file: its products and variants counted, with the
+    strategy's own details and counts (``products``, ``variants`` and
+    ``rows_without_product`` added)."""
+    variants = sum(len(p.variants) for p in products)
+    return Grouping(
+        format=name,
+        label=label,
+        rows=len(rows),
+        products=len(products),
+        variants=variants,
+        details=tuple(details),
+        counts={
+            **counts,
+            "products": len(products),
+            "variants": variants,
+            "rows_without_product": len(rejections),
+        },
+    )
 
 
 def _n(count: int, noun: str) -> str:

@@ -23,7 +23,6 @@ from structr_pipeline.core.connectors.platforms import Platform
 from structr_pipeline.core.connectors.platforms.assembly import (
     MAX_OPTIONS,
     Assembly,
-    Grouping,
     Handles,
     Image,
     Product,
@@ -32,6 +31,7 @@ from structr_pipeline.core.connectors.platforms.assembly import (
     Variant,
     build_frame,
     grams,
+    grouping_of,
     option_warnings,
     plural,
     price_pair,
@@ -306,7 +306,6 @@ def assemble(table: SourceTable, options: ProfileOptions, today: date | None = N
             continue  # a child: read with its configurable
         else:
             products.append(_simple(reader, row))
-    variants = sum(len(p.variants) for p in products)
     details = []
     if counts["children"]:
         details.append(
@@ -326,21 +325,8 @@ def assemble(table: SourceTable, options: ProfileOptions, today: date | None = N
         details.append(
             f"{plural(orphans, 'store-view row')} whose SKU has no default row in this file"
         )
-    grouping = Grouping(
-        format=NAME,
-        label=LABEL,
-        rows=len(reader.rows),
-        products=len(products),
-        variants=variants,
-        details=tuple(details),
-        counts={
-            **counts,
-            "products": len(products),
-            "variants": variants,
-            "store_view_rows": views,
-            "rows_without_product": len(reader.rejections),
-        },
-    )
+    counts["store_view_rows"] = views
+    grouping = grouping_of(NAME, LABEL, reader.rows, products, reader.rejections, details, counts)
     frame = build_frame(products, reader.rejections, reader.rows)
     return Assembly(frame=frame, field_sources=dict(FIELD_SOURCES), grouping=grouping)
 

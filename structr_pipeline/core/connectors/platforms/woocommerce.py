@@ -23,7 +23,6 @@ from structr_pipeline.core.connectors.platforms import Platform
 from structr_pipeline.core.connectors.platforms.assembly import (
     MAX_OPTIONS,
     Assembly,
-    Grouping,
     Handles,
     Image,
     Product,
@@ -32,6 +31,7 @@ from structr_pipeline.core.connectors.platforms.assembly import (
     Variant,
     build_frame,
     grams,
+    grouping_of,
     option_warnings,
     plural,
     price_pair,
@@ -388,7 +388,6 @@ def assemble(table: SourceTable, options: ProfileOptions, today: date | None = N
     counts["grouped"] = _fold_groups(reader, groups, products, find)
 
     assembled = list(products.values())
-    variants = sum(len(p.variants) for p in assembled)
     details = []
     if counts["variations"]:
         details.append(
@@ -409,20 +408,7 @@ def assemble(table: SourceTable, options: ProfileOptions, today: date | None = N
     for check, phrase in _REJECTION_PHRASES.items():
         if checks[check]:
             details.append(f"{plural(checks[check], phrase[0], phrase[1])}{phrase[2]}")
-    grouping = Grouping(
-        format=NAME,
-        label=LABEL,
-        rows=len(reader.rows),
-        products=len(assembled),
-        variants=variants,
-        details=tuple(details),
-        counts={
-            **counts,
-            "products": len(assembled),
-            "variants": variants,
-            "rows_without_product": len(reader.rejections),
-        },
-    )
+    grouping = grouping_of(NAME, LABEL, reader.rows, assembled, reader.rejections, details, counts)
     frame = build_frame(assembled, reader.rejections, reader.rows)
     return Assembly(frame=frame, field_sources=reader.field_sources(), grouping=grouping)
 
