@@ -17,14 +17,13 @@ rejects with exactly that reason, so every source line is still accounted for.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from structr_pipeline.core.connectors.generic_csv import slugify
 from structr_pipeline.core.csv_reading import SourceTable
 from structr_pipeline.core.fields import (
     ATTRIBUTES,
@@ -54,14 +53,6 @@ VARIANT_VALUE_FIELDS: tuple[str, ...] = tuple(
 )
 # Shopify, and so the canonical schema, carries at most three options per product.
 MAX_OPTIONS = 3
-
-_SLUG_DROP = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    """A URL handle from any text: lower-case ASCII letters and digits joined by ``-``."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _SLUG_DROP.sub("-", ascii_text.lower()).strip("-")
 
 
 @dataclass
