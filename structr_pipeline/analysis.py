@@ -46,6 +46,7 @@ class Analysis:
     first_reasons: list[str]
     grouping: Grouping
     whole_file: bool = True
+    read_warnings: tuple[str, ...] = ()
 
     @property
     def unmapped(self) -> list[str]:
@@ -66,6 +67,7 @@ class Analysis:
             },
             "encoding": self.encoding,
             "delimiter": self.delimiter,
+            "read_warnings": list(self.read_warnings),
             "file": self.file,
             "source_format": self.source_format,
             "rows_sampled": self.rows_sampled,
@@ -115,6 +117,7 @@ def analyze_file(
         first_reasons=reasons[:5],
         grouping=mapping.grouping,
         whole_file=whole,
+        read_warnings=table.warnings,
     )
 
 

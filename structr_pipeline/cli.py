@@ -80,6 +80,7 @@ def import_file(
 
     from structr_pipeline.core.mapping.profiles import ProfileError, load_profile
     from structr_pipeline.definitions import build_defs
+    from structr_pipeline.run_liveness import fail_dead_runs
     from structr_pipeline.runner import register_batch, run_batch, step_count
     from structr_pipeline.store.batches import get_batch
 
@@ -98,6 +99,12 @@ def import_file(
     except ValueError as exc:
         console.print(f"[bold red]{exc}[/]")
         raise typer.Exit(code=2) from exc
+    for dead in fail_dead_runs(instance, catalog.db()):
+        console.print(
+            f"[yellow]Earlier run {dead.run_id} of batch {dead.batch_id} marked failed:[/] "
+            f"{dead.reason}",
+            soft_wrap=True,
+        )
     registered = register_batch(catalog, instance, file, source_kind=source_kind, options=options)
     batch_id = registered.manifest.batch_id
     if registered.created:
@@ -126,6 +133,8 @@ def import_file(
         run = run_batch(defs, instance, batch_id, on_event=on_event)
         progress.update(task, description="done" if run.success else "failed")
 
+    for message in _read_warnings(instance, batch_id):
+        console.print(f"[yellow]Warning[/] {file.name}: {message}", soft_wrap=True)
     for message in run.check_warnings:
         console.print(f"[yellow]Warning[/] {message}")
     if not run.success:
@@ -235,6 +244,8 @@ def _print_analysis(analysis) -> None:
         f"{analysis.file}: format {analysis.source_format}, encoding {analysis.encoding}, "
         f"delimiter {analysis.delimiter!r}, first {analysis.rows_sampled} rows validated"
     )
+    for warning in analysis.read_warnings:
+        console.print(f"[yellow]Warning[/] {warning}", soft_wrap=True)
     table = Table("source column", "field", "confidence", "evidence", title="Proposed mapping")
     for column, proposal in analysis.proposal.columns.items():
         if proposal.field is None:
@@ -301,6 +312,22 @@ def list_batches(
         )
     # Batch ids are long; a narrow terminal wraps the lines rather than truncating ids.
     Console(width=max(console.width, 132)).print(table)
+
+
+def _read_warnings(instance, batch_id: str) -> list[str]:
+    """What reading the batch's file warned about, from its latest `source_rows`."""
+    import dagster as dg
+
+    from structr_pipeline.assets.ingestion import READ_WARNINGS
+
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("source_rows"), asset_partitions=[batch_id]),
+        limit=1,
+    ).records
+    if not records:
+        return []
+    value = records[0].asset_materialization.metadata.get(READ_WARNINGS)
+    return list(value.value) if value is not None else []
 
 
 def _latest_materializations(instance, batch_id: str) -> dict[str, float]:

@@ -18,6 +18,7 @@ from dagster import DagsterEventType
 from structr_pipeline.jobs import stage_selection
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.run_liveness import process_tags
 from structr_pipeline.store.batches import (
     RegisteredBatch,
     register_file,
@@ -139,6 +140,7 @@ def run_batch(
             asset_selection=selection,
             raise_on_error=False,
             run_id=run_id,
+            tags=process_tags(),
             run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
         )
     finally:

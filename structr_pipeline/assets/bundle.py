@@ -22,6 +22,7 @@ from structr_pipeline.core.export import (
     write_summary,
 )
 from structr_pipeline.core.publish import PUBLISH_ERRORS_OPTION, held_back, published_record
+from structr_pipeline.core.staged_folder import StagedFolder
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch, update_batch_status
@@ -112,42 +113,31 @@ def product_bundle(
     ready to fix and re-import),
     `merges.csv` (what was merged into what, and why), `possible_duplicates.csv` (pairs
     to review), `report.html` (the quality report, one self-contained page) and
-    `summary.json`. The catalog upsert runs in one transaction and is idempotent; products
-    a webhook or PIM batch deleted are archived, never removed.
+    `summary.json`. Publishing is one unit: the files are written beside the bundle
+    folder and put in place just before the catalog upsert, the quality rows and the
+    batch's `completed` status commit in one transaction; if any of it fails, the
+    catalog is untouched and the previous bundle stays. The upsert is idempotent;
+    products a webhook or PIM batch deleted are archived, never removed.
     """
     db = catalog.db()
     batch_id = context.partition_key
     manifest = get_batch(db, batch_id)
     out_dir = catalog.settings.exports_dir / batch_id
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "products_jsonl": out_dir / "products.jsonl",
-        "shopify_import_csv": out_dir / "shopify_import.csv",
-        "errors_csv": out_dir / "errors.csv",
-        "merges_csv": out_dir / "merges.csv",
-        "possible_duplicates_csv": out_dir / "possible_duplicates.csv",
-        "report_html": out_dir / "report.html",
-        "summary_json": out_dir / "summary.json",
+    names = {
+        "products_jsonl": "products.jsonl",
+        "shopify_import_csv": "shopify_import.csv",
+        "errors_csv": "errors.csv",
+        "merges_csv": "merges.csv",
+        "possible_duplicates_csv": "possible_duplicates.csv",
+        "report_html": "report.html",
+        "summary_json": "summary.json",
     }
+    paths = {key: out_dir / name for key, name in names.items()}
     records = audited_records(deduplicated_products, audited_products)
     held = held_back(
         zip(audited_products["handle"], audited_products["holds_back"], strict=True),
         allowed=bool((manifest.options or {}).get(PUBLISH_ERRORS_OPTION)),
     )
-    write_product_records(records, paths["products_jsonl"])
-    publish_copy = (manifest.options or {}).get(PUBLISH_COPY_OPTION, True) is not False
-    write_shopify_csv(
-        [
-            published_record(r) if publish_copy else r
-            for r in records
-            if r["handle"] not in held.handles
-        ],
-        paths["shopify_import_csv"],
-    )
-    write_errors_csv(rejected_rows, source_header(source_rows), paths["errors_csv"])
-    write_frame_csv(duplicate_merges, paths["merges_csv"])
-    write_frame_csv(possible_duplicates, paths["possible_duplicates_csv"])
-    upsert = upsert_products(db, deduplicated_products, batch_id)
     deletes = (
         read_batch_source(
             Path(manifest.landing_path),
@@ -158,64 +148,86 @@ def product_bundle(
         if is_json_batch(manifest.original_name)
         else []
     )
-    archived = archive_products(db, deletes, batch_id) if deletes else []
-    save_quality(
-        db,
-        [
-            QualityRow(
-                handle=r["handle"],
-                score=r["audit"]["score"],
-                grade=r["audit"]["grade"],
-                issues=r["audit"]["issues"],
-                copy=r["generated_copy"]["copy"],
+    publish_copy = (manifest.options or {}).get(PUBLISH_COPY_OPTION, True) is not False
+    # One unit: the files go in place and the catalog, quality rows and batch status
+    # commit together, or none of it happens.
+    with StagedFolder(out_dir) as staged:
+        staged_paths = {key: staged.path / name for key, name in names.items()}
+        write_product_records(records, staged_paths["products_jsonl"])
+        write_shopify_csv(
+            [
+                published_record(r) if publish_copy else r
+                for r in records
+                if r["handle"] not in held.handles
+            ],
+            staged_paths["shopify_import_csv"],
+        )
+        write_errors_csv(rejected_rows, source_header(source_rows), staged_paths["errors_csv"])
+        write_frame_csv(duplicate_merges, staged_paths["merges_csv"])
+        write_frame_csv(possible_duplicates, staged_paths["possible_duplicates_csv"])
+        with db.write():
+            upsert = upsert_products(db, deduplicated_products, batch_id)
+            archived = archive_products(db, deletes, batch_id) if deletes else []
+            save_quality(
+                db,
+                [
+                    QualityRow(
+                        handle=r["handle"],
+                        score=r["audit"]["score"],
+                        grade=r["audit"]["grade"],
+                        issues=r["audit"]["issues"],
+                        copy=r["generated_copy"]["copy"],
+                    )
+                    for r in records
+                    if "audit" in r
+                ],
+                batch_id,
             )
-            for r in records
-            if "audit" in r
-        ],
-        batch_id,
-    )
-
-    summary = build_summary(
-        batch_id=batch_id,
-        source_file=manifest.original_name,
-        sha256=manifest.sha256,
-        rows_in=len(source_rows),
-        validated=deduplicated_products,
-        rejected=rejected_rows,
-        files=paths,
-        extra_counts={
-            "rows_merged": sum(len(json.loads(t)) for t in duplicate_merges["merged_lines"]),
-            "possible_duplicates": len(possible_duplicates),
-            **{
-                f"copy_{status}": int(n)
-                for status, n in generated_copy["status"].value_counts().items()
-            },
-            "catalog_inserted": upsert.inserted_products,
-            "catalog_updated": upsert.updated_products,
-            "catalog_unchanged": upsert.unchanged_products,
-            "catalog_archived": len(archived),
-            "held_back": len(held.handles),
-        },
-        source_format=stages_of(db, batch_id)["mapping"].produced_with.get("grouping"),
-        held_back=held.to_json(),
-    )
-    write_report(
-        ReportData(
-            summary=summary,
-            records=records,
-            audits=_audits(audited_products),
-            audits_before=_audits(audited_products, "_before"),
-            rejected=rejected_entries(rejected_rows),
-            settings=audit_settings(catalog, manifest),
-            possible_duplicates=possible_duplicates.to_dict("records"),
-            merges=duplicate_merges.to_dict("records"),
-            held_back=frozenset(held.handles),
-        ),
-        paths["report_html"],
-    )
-    write_summary(summary, paths["summary_json"])
-    counts = summary["counts"]
-    update_batch_status(db, batch_id, "completed", counts=counts)
+            summary = build_summary(
+                batch_id=batch_id,
+                source_file=manifest.original_name,
+                sha256=manifest.sha256,
+                rows_in=len(source_rows),
+                validated=deduplicated_products,
+                rejected=rejected_rows,
+                files=paths,
+                extra_counts={
+                    "rows_merged": sum(
+                        len(json.loads(t)) for t in duplicate_merges["merged_lines"]
+                    ),
+                    "possible_duplicates": len(possible_duplicates),
+                    **{
+                        f"copy_{status}": int(n)
+                        for status, n in generated_copy["status"].value_counts().items()
+                    },
+                    "catalog_inserted": upsert.inserted_products,
+                    "catalog_updated": upsert.updated_products,
+                    "catalog_unchanged": upsert.unchanged_products,
+                    "catalog_archived": len(archived),
+                    "held_back": len(held.handles),
+                },
+                source_format=stages_of(db, batch_id)["mapping"].produced_with.get("grouping"),
+                held_back=held.to_json(),
+            )
+            write_report(
+                ReportData(
+                    summary=summary,
+                    records=records,
+                    audits=_audits(audited_products),
+                    audits_before=_audits(audited_products, "_before"),
+                    rejected=rejected_entries(rejected_rows),
+                    settings=audit_settings(catalog, manifest),
+                    possible_duplicates=possible_duplicates.to_dict("records"),
+                    merges=duplicate_merges.to_dict("records"),
+                    held_back=frozenset(held.handles),
+                ),
+                staged_paths["report_html"],
+            )
+            write_summary(summary, staged_paths["summary_json"])
+            counts = summary["counts"]
+            update_batch_status(db, batch_id, "completed", counts=counts)
+            staged.put_in_place()
+        staged.finish()
     return dg.MaterializeResult(
         metadata={
             **counts,

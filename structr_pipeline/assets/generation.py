@@ -17,7 +17,7 @@ from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.resources.llm import LLMResource
 from structr_pipeline.store.batches import get_batch
 from structr_pipeline.store.db import CatalogDB
-from structr_pipeline.store.generation_cache import CachedCopy, get_cached, put_cached
+from structr_pipeline.store.generation_cache import CachedCopy, CacheWriter, get_cached
 from structr_pipeline.store.stages import FailedItem, record_stage, replace_failed_items
 
 STATUSES = ("generated", "cached", "failed", "skipped_unchanged")
@@ -73,32 +73,44 @@ def write_cached_copy(
     fix_feedback: Mapping[str, str] | None = None,
 ) -> list[CopyResult]:
     """``write_copy`` with the catalog database's generation cache: hits are read from it,
-    and copy written now is stored in it."""
+    and copy written now is stored in it as each answer arrives (``CacheWriter``), so a
+    step that dies half-way has paid only once for what it finished."""
 
     def cached(keys: list[str]) -> dict:
         return {k: (c.copy, c.flags) for k, c in get_cached(db, keys).items()}
 
-    results = write_copy(
-        products, provider, template, voice, cached, skip=skip, fix_feedback=fix_feedback
-    )
-    put_cached(
-        db,
-        [
-            CachedCopy(
-                r.cache_key,
-                provider.name,
-                provider.model,
-                template.prompt_version,
-                r.copy,
-                r.flags,
-                r.usage.prompt_tokens,
-                r.usage.completion_tokens,
+    # A model's answer is paid for: each is stored as it arrives. Offline copy costs
+    # nothing to make again, so it is stored in large batches.
+    writer = CacheWriter(db, max_pending=5000 if provider.name == "offline" else 1)
+
+    def keep(result: CopyResult) -> None:
+        if result.status == "generated" and result.copy is not None:
+            writer.add(
+                CachedCopy(
+                    result.cache_key,
+                    provider.name,
+                    provider.model,
+                    template.prompt_version,
+                    result.copy,
+                    result.flags,
+                    result.usage.prompt_tokens,
+                    result.usage.completion_tokens,
+                )
             )
-            for r in results
-            if r.status == "generated" and r.copy is not None
-        ],
-    )
-    return results
+
+    try:
+        return write_copy(
+            products,
+            provider,
+            template,
+            voice,
+            cached,
+            skip=skip,
+            fix_feedback=fix_feedback,
+            on_result=keep,
+        )
+    finally:
+        writer.flush()
 
 
 def generation_versions(provider: str, model: str, prompt_version: str) -> dict[str, str]:

@@ -13,6 +13,8 @@ from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import BatchManifest, get_batch
 
 GROUP = "import_batch"
+# Metadata key of `source_rows`: what reading the file warned about (mixed encodings, say).
+READ_WARNINGS = "read_warnings"
 
 
 def batch_profile(catalog: CatalogStoreResource, manifest: BatchManifest) -> MappingProfile | None:
@@ -29,7 +31,8 @@ def source_rows(context: dg.AssetExecutionContext, catalog: CatalogStoreResource
     them. JSON Lines batches (webhook events, PIM pulls) become the rows of a
     Shopify-format table, one per variant; an item that cannot be converted is one row
     carrying the reason. Nothing is dropped here: records with the wrong number of cells
-    are kept and flagged, and are rejected with reasons later.
+    are kept and flagged, and are rejected with reasons later. A file mixing UTF-8 with
+    cp1252 lines is read line by line, and `read_warnings` names the lines not in UTF-8.
     """
     manifest = get_batch(catalog.db(), context.partition_key)
     profile = batch_profile(catalog, manifest)
@@ -46,6 +49,8 @@ def source_rows(context: dg.AssetExecutionContext, catalog: CatalogStoreResource
     frame = table.frame
     frame.attrs.clear()
     malformed = int((frame[PARSE_ERROR] != "").sum())
+    for warning in table.warnings:
+        context.log.info(f"{manifest.original_name}: {warning}")
     context.add_output_metadata(
         {
             "dagster/row_count": len(frame),
@@ -55,6 +60,7 @@ def source_rows(context: dg.AssetExecutionContext, catalog: CatalogStoreResource
             "delimiter": repr(table.delimiter),
             "columns": len(table.header),
             "malformed_rows": malformed,
+            READ_WARNINGS: dg.MetadataValue.json(list(table.warnings)),
             **(
                 {"json_items": source.items, "deletes": len(source.deletes)}
                 if source.items is not None

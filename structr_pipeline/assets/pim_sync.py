@@ -70,7 +70,9 @@ def pim_sync(
     not return are listed in `possibly_removed.csv` (nothing is deleted). When the
     source has `write_back.enabled`, each product's generated copy and audit grade are
     written back to the PIM, and every product's outcome (or error) goes to
-    `write_back.csv`. Batches from other sources have nothing to do here.
+    `write_back.csv`. Batches from other sources have nothing to do here. When the pull
+    got fewer items than the PIM announced, the metadata says how many were missing (and
+    the possibly removed list then holds products the pull may only have skipped).
     """
     batch_id = context.partition_key
     manifest = get_batch(catalog.db(), batch_id)
@@ -87,6 +89,13 @@ def pim_sync(
     out_dir = catalog.settings.exports_dir / batch_id
     ids = external_ids(deduplicated_products)
     metadata: dict = {"pim_batch": True, "source": source_name, "products": len(ids)}
+    missing = int(manifest.options.get("missing") or 0)
+    if missing:
+        metadata.update(announced_total=manifest.options.get("announced_total"), missing=missing)
+        context.log.warning(
+            f"batch {batch_id}: the pull from {source_name} got {missing} fewer items than "
+            "the PIM announced"
+        )
 
     if manifest.options.get("pull") == "full":
         in_catalog = products_from_source(catalog.db(), f"{source_name}:")

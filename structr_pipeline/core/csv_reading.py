@@ -7,6 +7,10 @@ as one row of untouched ``str`` cells, together
 with the physical line it starts on (``SOURCE_LINE``) and, for a row whose cell count
 differs from the header's, a sentence saying so (``PARSE_ERROR``). A file that cannot be
 read as a table at all raises ``SourceFileError`` naming the file, the line and the column.
+
+A UTF-8 file with some lines in cp1252 (rows pasted from another export) is decoded line
+by line: each line that is not valid UTF-8 is read as cp1252, and ``SourceTable.warnings``
+names those lines.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import csv
 import io
 import itertools
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -40,6 +46,12 @@ _FIELD_SIZE_LIMIT = 16 * 1024 * 1024
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"\r\n?|\n")
+_BREAK_CHAR = re.compile(r"[\r\n]")
+_BYTE_LINE_BREAK = re.compile(rb"\r\n?|\n")
+# Decoding as UTF-8 with ``surrogateescape`` turns each byte that is not UTF-8 into one of these.
+_ESCAPED_BYTE = re.compile(r"[\udc80-\udcff]")
+# Line numbers listed in a warning before "and N more".
+_LISTED_LINES = 10
 _VISIBLE = re.compile(r"[^\s\ufeff]")
 _RESERVED_NAMES = (SOURCE_LINE, PARSE_ERROR)
 # An Amazon inventory template (a category's flat file saved as text) starts with a
@@ -61,6 +73,8 @@ class SourceTable:
     encoding: str
     delimiter: str
     file_name: str
+    # Sentences about the reading a person should check (lines decoded as cp1252).
+    warnings: tuple[str, ...] = ()
 
 
 def read_table(
@@ -79,8 +93,12 @@ def read_table(
     and ``PARSE_ERROR`` ("" unless the record has a different number of cells than the
     header). ``file_name`` (default: ``path.name``) is the name used in every error message.
 
+    A UTF-8 file whose other lines are not UTF-8 has those lines read as cp1252; its
+    ``encoding`` is then ``utf-8+cp1252`` and ``warnings`` names the lines.
+
     Raises ``SourceFileError`` when the file is empty, binary, not a table, has a header
-    but no rows, a duplicated header name, or a quoted cell that is never closed.
+    but no rows, a duplicated header name, a quoted cell that is never closed, or a cell
+    longer than 16 Mi characters.
     """
     path = Path(path)
     name = file_name if file_name is not None else path.name
@@ -103,11 +121,26 @@ def read_sample(
     """
     path = Path(path)
     with path.open("rb") as f:
-        data = f.read(max_bytes + 1)
+        return sample_table(
+            f, path.name, max_rows, encoding=encoding, delimiter=delimiter, max_bytes=max_bytes
+        )
+
+
+def sample_table(
+    f: BinaryIO,
+    file_name: str,
+    max_rows: int = 1000,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_bytes: int = 8 << 20,
+) -> SourceTable:
+    """``read_sample`` on a file already open for reading in binary, named ``file_name``."""
+    data = f.read(max_bytes + 1)
     truncated = len(data) > max_bytes
     if truncated:
         data = data[: data.rfind(b"\n", 0, max_bytes) + 1] or data[:max_bytes]
-    return _read(path.name, data, encoding, delimiter, limit=max_rows, truncated=truncated)
+    return _read(file_name, data, encoding, delimiter, limit=max_rows, truncated=truncated)
 
 
 def _read(
@@ -120,13 +153,19 @@ def _read(
 ) -> SourceTable:
     if not data:
         raise SourceFileError(name, "the file is empty (0 bytes)")
+    warnings: tuple[str, ...] = ()
     if encoding:
         try:
             text = data.decode(encoding)
-        except (LookupError, UnicodeDecodeError) as exc:
+        except LookupError as exc:
             raise SourceFileError(name, f"cannot be decoded as {encoding}: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            line = len(_BYTE_LINE_BREAK.findall(data, 0, exc.start)) + 1
+            raise SourceFileError(
+                name, f"cannot be decoded as {encoding}: {exc.reason}", line=line
+            ) from exc
     else:
-        text, encoding = _decode(data)
+        text, encoding, warnings = _decode(data)
     visible = _VISIBLE.search(text)
     if visible is None:
         raise SourceFileError(name, "the file is empty (it holds only whitespace and blank lines)")
@@ -140,28 +179,112 @@ def _read(
     finally:
         csv.field_size_limit(previous_limit)
     return SourceTable(
-        frame=frame, header=header, encoding=encoding, delimiter=delimiter, file_name=name
+        frame=frame,
+        header=header,
+        encoding=encoding,
+        delimiter=delimiter,
+        file_name=name,
+        warnings=warnings,
     )
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """Decode the bytes, returning the text and the name of the encoding that worked."""
-    if data.startswith(codecs.BOM_UTF8):
+def _decode(data: bytes) -> tuple[str, str, tuple[str, ...]]:
+    """Decode the bytes: the text, the name of the encoding that worked and any warnings.
+
+    A file that is valid UTF-8 but for some lines (or starts with a UTF-8 BOM) is decoded
+    line by line; the warnings name the lines that were not UTF-8.
+    """
+    bom = data.startswith(codecs.BOM_UTF8)
+    if bom:
         try:
-            return data.decode("utf-8-sig"), "utf-8-sig"
+            return data.decode("utf-8-sig"), "utf-8-sig", ()
         except UnicodeDecodeError:
             pass
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode("utf-16"), "utf-16"
+            return data.decode("utf-16"), "utf-16", ()
         except UnicodeDecodeError:
             pass
-    for encoding in ("utf-8", "cp1252"):
+    try:
+        return data.decode("utf-8"), "utf-8", ()
+    except UnicodeDecodeError as exc:
+        utf8_known = bom or not data[: exc.start].isascii()
+    mixed = _decode_lines(data[len(codecs.BOM_UTF8) :] if bom else data, utf8_known)
+    if mixed is not None:
+        text, recoded = mixed
+        base = "utf-8-sig" if bom else "utf-8"
+        warnings = tuple(
+            f"{_lines_phrase(lines)} not valid UTF-8, unlike the rest of the file, and "
+            f"{'was' if len(lines) == 1 else 'were'} read as {other}: check that "
+            f"{'its' if len(lines) == 1 else 'their'} accented letters read right"
+            for other, lines in recoded.items()
+        )
+        return text, "+".join((base, *recoded)), warnings
+    try:
+        return data.decode("cp1252"), "cp1252", ()
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1", ()
+
+
+def _decode_lines(data: bytes, utf8_known: bool) -> tuple[str, dict[str, list[int]]] | None:
+    """Decode UTF-8 text some of whose physical lines are not UTF-8, line by line.
+
+    Those lines are read as cp1252 (as latin-1 if they hold a byte cp1252 leaves
+    undefined). Returns the text and, per encoding used, the 1-based lines read with it;
+    None when no line outside those holds a UTF-8 sequence (the file is not UTF-8 at all),
+    unless ``utf8_known`` (a BOM or a UTF-8 sequence already seen said so).
+    """
+    if not utf8_known and data.decode("utf-8", "ignore").isascii():
+        return None
+    text = data.decode("utf-8", "surrogateescape")
+    pieces: list[str] = []
+    recoded: dict[str, list[int]] = {}
+    utf8_seen = utf8_known
+    done = 0  # text before this offset is in ``pieces``
+    line, counted = 1, 0  # ``line`` is the line starting at offset ``counted``
+    escaped = _ESCAPED_BYTE.search(text)
+    while escaped is not None:
+        at = escaped.start()
+        before = max(text.rfind("\n", done, at), text.rfind("\r", done, at))
+        start = before + 1 if before >= 0 else done
+        found = _BREAK_CHAR.search(text, at)
+        end = found.start() if found is not None else len(text)
+        line += _count_breaks(text, counted, start)
+        counted = start
+        kept = text[done:start]
+        utf8_seen = utf8_seen or not kept.isascii()
+        raw = text[start:end].encode("utf-8", "surrogateescape")
         try:
-            return data.decode(encoding), encoding
+            pieces += (kept, raw.decode("cp1252"))
+            recoded.setdefault("cp1252", []).append(line)
         except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
+            pieces += (kept, raw.decode("latin-1"))
+            recoded.setdefault("latin-1", []).append(line)
+        done = end
+        escaped = _ESCAPED_BYTE.search(text, end)
+    rest = text[done:]
+    if not (utf8_seen or not rest.isascii()):
+        return None  # every non-ASCII byte was in a line that is not UTF-8
+    pieces.append(rest)
+    return "".join(pieces), recoded
+
+
+def _count_breaks(text: str, start: int, end: int) -> int:
+    """The line breaks (``\\r\\n``, ``\\r`` or ``\\n``) in ``text[start:end]``."""
+    return (
+        text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+    )
+
+
+def _lines_phrase(lines: list[int]) -> str:
+    """``line 3 is``, ``lines 3 and 7 are``, ``lines 3, 7, … and 12 more are``."""
+    if len(lines) == 1:
+        return f"line {lines[0]} is"
+    shown = [str(n) for n in lines[:_LISTED_LINES]]
+    hidden = len(lines) - len(shown)
+    if hidden:
+        return f"lines {', '.join(shown)} and {hidden} more are"
+    return f"lines {', '.join(shown[:-1])} and {shown[-1]} are"
 
 
 def _line_of(text: str, index: int) -> int:
@@ -311,13 +434,58 @@ def _unclosed_quote(name: str, line: int, column: str | None) -> SourceFileError
     )
 
 
+def _oversized_cell(
+    name: str, text: str, line: int, delimiter: str, header: list[str] | None
+) -> SourceFileError:
+    """The error for the record starting on ``line`` that holds a cell over the field limit.
+
+    The record is read again without the limit to find which cell it is (its column) and
+    how long; a record that then runs to the end of the input is an unclosed quote.
+    """
+    offset = 0
+    if line > 1:
+        offset = next(itertools.islice(_LINE_BREAK.finditer(text), line - 2, None)).end()
+    end = _EndOfInput()
+    reader = _reader(itertools.chain(io.StringIO(text[offset:], newline=""), end), delimiter)
+    previous_limit = csv.field_size_limit(sys.maxsize)
+    try:
+        cells = next(reader, [])
+    finally:
+        csv.field_size_limit(previous_limit)
+    index = max(range(len(cells)), key=lambda k: len(cells[k]), default=0)
+    column = header[index] if header is not None and index < len(header) else None
+    if end.reached:
+        return _unclosed_quote(name, line, column)
+    which = "the cell" if column is not None else f"cell {index + 1} of the record"
+    size = len(cells[index]) if cells else 0
+    return SourceFileError(
+        name,
+        f"{which} holds {size:,} characters, more than the {_FIELD_SIZE_LIMIT:,} a "
+        "cell may hold; shorten it",
+        line=line,
+        column=column,
+    )
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _unescaped(cell: str) -> str:
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in _ESCAPED_STARTS else cell
+
+
 def _clean_header(name: str, cells: list[str], line: int) -> list[str]:
-    """Clean the header cells, name empty ones ``column_<k>`` and reject duplicates."""
-    cleaned = [cell.replace("\ufeff", "").strip() for cell in cells]
+    """Clean the header cells, name empty ones ``column_<k>`` and reject duplicates.
+
+    The apostrophe an export puts before a header cell that would run as a formula
+    (``'=HYPERLINK(…)``) goes, as it does from data cells, so an exported file reads back
+    with the names it was written from.
+    """
+    cleaned = [_unescaped(cell.replace("\ufeff", "")).strip() for cell in cells]
     positions: dict[str, list[int]] = {}
     for k, cell in enumerate(cleaned, start=1):
         if cell:
@@ -435,6 +603,8 @@ def _parse(
             if limit is not None and len(rows) >= limit:
                 break
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise _oversized_cell(name, text, start, delimiter, header) from exc
         raise SourceFileError(
             name,
             f"the record that starts here cannot be read ({exc}); most likely a quoted cell "

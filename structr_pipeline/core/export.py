@@ -39,15 +39,39 @@ FLOAT_FIELDS: tuple[str, ...] = ("price", "compare_at_price", "cost_per_item", "
 INT_FIELDS: tuple[str, ...] = ("inventory_qty",)
 ERRORS_COLUMN = "errors"
 
-_FORMULA_START = ("=", "+", "-", "@")
+# OWASP's CSV-injection list, plus a line feed: a spreadsheet may run a cell starting
+# with any of these as a formula, or (tab, CR, LF) skip to the formula behind them.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def escape_formula(cell: str) -> str:
-    """Prefix ``'`` to a cell a spreadsheet would run as a formula (not to plain numbers)."""
+    """Prefix ``'`` to a cell a spreadsheet would run as a formula (not to plain numbers).
+
+    The one escaping rule of every exported CSV, applied to each header and data cell:
+    a cell starting with ``=``, ``+``, ``-``, ``@``, a tab, CR or LF is prefixed, unless
+    it is a plain number such as ``-3.5``.
+    """
     if cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell):
         return "'" + cell
     return cell
+
+
+def write_escaped_csv(f: IO[str], header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> int:
+    """Write ``header`` and ``rows`` to ``f`` as RFC 4180 CSV; returns the number of rows.
+
+    Lines end in CRLF and every cell holding a comma, a quote, CR or LF is quoted, so
+    the file reads back into exactly its rows. Every cell, header included, goes through
+    ``escape_formula``; None is written as an empty cell. ``f`` must be opened with
+    ``newline=""``.
+    """
+    writer = csv.writer(f, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([escape_formula(as_text(cell)) for cell in header])
+    count = 0
+    for row in rows:
+        writer.writerow([escape_formula(as_text(cell)) for cell in row])
+        count += 1
+    return count
 
 
 @contextmanager
@@ -129,7 +153,11 @@ def product_records(validated: pd.DataFrame) -> Iterator[dict[str, Any]]:
 
 
 def write_products_jsonl(validated: pd.DataFrame, path: Path) -> int:
-    """Write ``products.jsonl`` (UTF-8, one product object per line); returns the product count."""
+    """Write ``products.jsonl`` (UTF-8, one product object per line); returns the product count.
+
+    The file is strict JSON: a NaN or infinite number raises ``ValueError`` instead of
+    being written as ``NaN`` or ``Infinity``.
+    """
     return write_product_records(product_records(validated), path)
 
 
@@ -138,7 +166,7 @@ def write_product_records(records: Iterable[dict[str, Any]], path: Path) -> int:
     count = 0
     with atomic_text(path, newline="\n") as f:
         for record in records:
-            f.write(json.dumps(record, ensure_ascii=False))
+            f.write(json.dumps(record, ensure_ascii=False, allow_nan=False))
             f.write("\n")
             count += 1
     return count
@@ -153,9 +181,10 @@ def write_errors_csv(rejected: pd.DataFrame, source_header: list[str], path: Pat
     """Write ``errors.csv``: the rejected rows in their original columns, plus ``errors``.
 
     Rows come in source-line order with the cells exactly as the user's file had them
-    (formula-like cells prefixed with ``'``), so the file can be corrected and imported
-    again as it is. The header is written even when nothing was rejected. Returns the
-    number of rows written.
+    (formula-like cells, header cells included, prefixed with ``'``: see
+    ``write_escaped_csv``), so the file can be corrected and imported again as it is.
+    The header is written even when nothing was rejected. Returns the number of rows
+    written.
     """
     errors_column = ERRORS_COLUMN
     while errors_column in source_header:
@@ -164,14 +193,17 @@ def write_errors_csv(rejected: pd.DataFrame, source_header: list[str], path: Pat
         rejected.sort_values(SOURCE_LINE, kind="stable") if len(rejected) else rejected
     ).to_dict("records")
     with atomic_text(path, newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow([*source_header, errors_column])
-        for row in ordered:
-            original = _json(row.get("original"), {})
-            cells = [as_text(original.get(name, "")) for name in source_header]
-            cells.append(error_text(as_text(row.get("errors"))))
-            writer.writerow([escape_formula(cell) for cell in cells])
-    return len(ordered)
+        return write_escaped_csv(
+            f, [*source_header, errors_column], _error_rows(ordered, source_header)
+        )
+
+
+def _error_rows(ordered: list[dict[str, Any]], source_header: list[str]) -> Iterator[list[str]]:
+    for row in ordered:
+        original = _json(row.get("original"), {})
+        cells = [as_text(original.get(name, "")) for name in source_header]
+        cells.append(error_text(as_text(row.get("errors"))))
+        yield cells
 
 
 def _lines(frame: pd.DataFrame) -> set[int]:
@@ -185,13 +217,12 @@ def _lines(frame: pd.DataFrame) -> set[int]:
 
 
 def write_frame_csv(frame: pd.DataFrame, path: Path) -> int:
-    """Write a small report frame (merges, possible duplicates) as CSV; returns its rows."""
+    """Write a small report frame (merges, possible duplicates) as CSV; returns its rows.
+
+    Written like every exported CSV (``write_escaped_csv``).
+    """
     with atomic_text(path, newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(list(frame.columns))
-        for row in frame.itertuples(index=False):
-            writer.writerow([escape_formula(as_text(v)) for v in row])
-    return len(frame)
+        return write_escaped_csv(f, list(frame.columns), frame.itertuples(index=False))
 
 
 def rejection_reasons(rejected: pd.DataFrame, top: int | None = None) -> list[dict[str, Any]]:

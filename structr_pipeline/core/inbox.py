@@ -8,24 +8,28 @@ check that the file can be read as a table at all, and move it to ``processed/``
 
 Hidden files (names starting with ``.``), partial uploads (``.part``, ``.tmp``,
 ``.crdownload`` and the like), sidecars and the ``processed/`` and ``rejected/`` folders
-are never batches.
+are never batches. Only regular files are opened, never blocking (a named pipe is
+refused, not read), sidecars up to ``MAX_SIDECAR_BYTES`` and without YAML aliases; names
+in reasons are escaped by ``printable_name``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
 from structr_pipeline.core.connectors.json_batch import is_json_batch, read_json_batch
-from structr_pipeline.core.csv_reading import read_sample
+from structr_pipeline.core.csv_reading import sample_table
 from structr_pipeline.core.issues import SourceFileError
 from structr_pipeline.core.mapping.profiles import MappingProfile, ProfileError, load_profile
+from structr_pipeline.core.safe_files import file_kind, load_yaml, open_regular, printable_name
 
 PROCESSED = "processed"
 REJECTED = "rejected"
@@ -34,6 +38,8 @@ SIDECAR_SUFFIXES = (".yaml", ".yml")
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download", ".filepart")
 # Files remembered between two looks; the oldest are looked at first, the rest wait.
 MAX_TRACKED = 500
+# A sidecar holds a profile name and a few options; anything larger is refused unread.
+MAX_SIDECAR_BYTES = 64 * 1024
 # Records read to decide whether a file can be read as a table at all.
 _SAMPLE_ROWS = 200
 _CURSOR_VERSION = 1
@@ -155,7 +161,22 @@ def _check_plain_name(name: str) -> None:
         or any(sep in name for sep in separators)
         or Path(name).is_absolute()
     ):
-        raise UnsafeName(f"'{name}' is not a plain file name in the inbox")
+        raise UnsafeName(f"'{printable_name(name)}' is not a plain file name in the inbox")
+
+
+def _entry_target(root: Path, name: str) -> tuple[Path, Path]:
+    """The path of ``name`` in ``root`` and where it leads (itself unless it is a link)."""
+    _check_plain_name(name)
+    root = Path(root).resolve()
+    path = root / name
+    shown = printable_name(name)
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise UnsafeName(f"'{shown}' is a link that cannot be followed ({exc})") from exc
+    if not target.is_relative_to(root):
+        raise UnsafeName(f"'{shown}' is a link to {printable_name(str(target))}, outside the inbox")
+    return path, target
 
 
 def entry_path(root: Path, name: str) -> Path:
@@ -164,16 +185,18 @@ def entry_path(root: Path, name: str) -> Path:
     Raises ``UnsafeName`` for anything but a plain file name (separators, ``..``, an
     absolute path, NUL) and for a link whose target is outside the inbox.
     """
-    _check_plain_name(name)
-    root = Path(root).resolve()
-    path = root / name
-    try:
-        target = path.resolve()
-    except (OSError, RuntimeError) as exc:
-        raise UnsafeName(f"'{name}' is a link that cannot be followed ({exc})") from exc
-    if not target.is_relative_to(root):
-        raise UnsafeName(f"'{name}' is a link to {target}, outside the inbox")
-    return path
+    return _entry_target(root, name)[0]
+
+
+def open_entry(root: Path, name: str) -> BinaryIO:
+    """Open the inbox entry ``name`` for reading, if it is a regular file in the inbox.
+
+    A link inside the inbox is followed once, to the target checked by ``entry_path``;
+    that target is opened without following links and without blocking, and its type is
+    checked on the open file. Raises ``UnsafeName`` as ``entry_path`` does, and
+    ``UnsafeFile`` (an ``OSError``) for a named pipe, a device, a socket or a folder.
+    """
+    return open_regular(_entry_target(root, name)[1], follow_links=False)
 
 
 def scan_inbox(root: Path, max_files: int = MAX_TRACKED) -> Scan:
@@ -181,8 +204,9 @@ def scan_inbox(root: Path, max_files: int = MAX_TRACKED) -> Scan:
 
     Only the inbox's own entries are considered (no sub-folders). Links are followed only
     when their target is a file inside the inbox; links leading outside are listed in
-    ``refused``. At most ``max_files`` candidates are kept, oldest first; ``waiting``
-    counts the others, left for a later look.
+    ``refused``, and so are named pipes, devices and sockets (nothing is opened here).
+    At most ``max_files`` candidates are kept, oldest first; ``waiting`` counts the
+    others, left for a later look.
     """
     root = Path(root).resolve()
     with os.scandir(root) as entries:
@@ -203,7 +227,11 @@ def scan_inbox(root: Path, max_files: int = MAX_TRACKED) -> Scan:
             info = path.stat()
         except OSError:
             continue  # a dangling link, or a file removed while listing
-        if not path.is_file():
+        if stat.S_ISDIR(info.st_mode):
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            kind = file_kind(info.st_mode)
+            scan.refused.append((name, f"{printable_name(name)} is {kind}, not a regular file"))
             continue
         sidecars = tuple(name + s for s in SIDECAR_SUFFIXES if name + s in names)
         found.append(InboxFile(name, path, Look(info.st_size, info.st_mtime_ns), sidecars))
@@ -271,22 +299,29 @@ def read_sidecar(root: Path, item: InboxFile, profiles_dir: Path) -> Sidecar | N
 
     A sidecar is a YAML mapping with ``profile`` (a profile name in ``profiles_dir``)
     and ``options`` (a mapping of plain values), both optional. Raises ``Rejected`` with
-    a reason naming the sidecar when it is unsafe, not valid YAML, has other keys, names
-    an unknown or broken profile, or when the file has two sidecars.
+    a reason naming the sidecar when it is unsafe, not a regular file (a named pipe is
+    never read), larger than ``MAX_SIDECAR_BYTES``, not valid YAML or uses YAML aliases,
+    has other keys, names an unknown or broken profile, or when the file has two sidecars.
     """
     if not item.sidecars:
         return None
     if len(item.sidecars) > 1:
-        listed = " and ".join(item.sidecars)
-        raise Rejected(f"{item.name} has two sidecars ({listed}); keep one")
-    name = item.sidecars[0]
+        listed = " and ".join(printable_name(s) for s in item.sidecars)
+        raise Rejected(f"{printable_name(item.name)} has two sidecars ({listed}); keep one")
+    name = printable_name(item.sidecars[0])
     try:
-        text = entry_path(root, name).read_text(encoding="utf-8")
-        content = yaml.safe_load(text)
+        with open_entry(root, item.sidecars[0]) as f:
+            data = f.read(MAX_SIDECAR_BYTES + 1)
+        if len(data) > MAX_SIDECAR_BYTES:
+            raise Rejected(
+                f"sidecar {name} is larger than {MAX_SIDECAR_BYTES // 1024} KiB; a sidecar "
+                "holds a profile name and a few options"
+            )
+        content = load_yaml(data.decode("utf-8"))
     except UnsafeName as exc:
         raise Rejected(f"sidecar {name}: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise Rejected(f"sidecar {name} cannot be read: {exc}") from exc
+        raise Rejected(f"sidecar {name} cannot be read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
         raise Rejected(f"sidecar {name} is not valid YAML: {exc}") from exc
     if content is None:
@@ -327,29 +362,37 @@ def _options(sidecar: str, options: Any) -> dict[str, Any]:
         ) from exc
 
 
-def check_readable(item: InboxFile, profile: MappingProfile | None = None) -> None:
+def check_readable(item: InboxFile, profile: MappingProfile | None = None) -> tuple[str, ...]:
     """Raise ``Rejected`` when the file cannot be read as a table (or JSON Lines) at all.
 
     The start of the file is read as the pipeline would read it (with the profile's
     encoding and delimiter when it fixes them); the reason names the file, and the line
-    and column where the problem is.
+    and column where the problem is. The file is opened as ``open_entry`` opens it, so
+    a named pipe or a device put in its place is refused without blocking. Returns the
+    warnings of reading that start (lines decoded as cp1252 in a UTF-8 file).
     """
     options = profile.options if profile is not None else None
+    shown = printable_name(item.name)
     try:
-        if is_json_batch(item.name):
-            read_json_batch(item.path, item.name)
-            return
-        read_sample(
-            item.path,
-            max_rows=_SAMPLE_ROWS,
-            encoding=options.encoding if options else None,
-            delimiter=options.delimiter if options else None,
-        )
+        with open_entry(item.path.parent, item.name) as f:
+            if is_json_batch(item.name):
+                read_json_batch(item.path, item.name)
+                return ()
+            table = sample_table(
+                f,
+                item.name,
+                max_rows=_SAMPLE_ROWS,
+                encoding=options.encoding if options else None,
+                delimiter=options.delimiter if options else None,
+            )
     except SourceFileError as exc:
-        located = SourceFileError(item.name, exc.reason, line=exc.line, column=exc.column)
+        located = SourceFileError(shown, exc.reason, line=exc.line, column=exc.column)
         raise Rejected(str(located)) from exc
+    except UnsafeName as exc:
+        raise Rejected(str(exc)) from exc
     except OSError as exc:
-        raise Rejected(f"{item.name}: cannot be opened ({exc.strerror or exc})") from exc
+        raise Rejected(f"{shown}: cannot be opened ({exc.strerror or exc})") from exc
+    return table.warnings
 
 
 def inspect_file(root: Path, item: InboxFile, profiles_dir: Path) -> dict[str, Any]:
@@ -358,10 +401,23 @@ def inspect_file(root: Path, item: InboxFile, profiles_dir: Path) -> dict[str, A
     Raises ``Rejected`` when the sidecar is wrong or the file cannot be read at all, and
     ``UnsafeName`` when the entry has become a link leading outside since the look.
     """
+    return inspect_ready(root, item, profiles_dir).options
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What reading a ready file found: its batch options and warnings to pass on."""
+
+    options: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+
+def inspect_ready(root: Path, item: InboxFile, profiles_dir: Path) -> Inspection:
+    """``inspect_file``, with the warnings of reading the file's start."""
     entry_path(root, item.name)
     sidecar = read_sidecar(root, item, profiles_dir)
-    check_readable(item, sidecar.profile if sidecar else None)
-    return sidecar.batch_options() if sidecar else {}
+    warnings = check_readable(item, sidecar.profile if sidecar else None)
+    return Inspection(sidecar.batch_options() if sidecar else {}, warnings)
 
 
 def _free_name(folder: Path, name: str, companions: Iterable[str]) -> str:

@@ -7,11 +7,14 @@ cannot be read, as a sentence a person can act on. They know nothing of rows or 
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import nh3
 
@@ -24,6 +27,8 @@ _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _ALL_WHITESPACE = re.compile(r"\s+")
 _FORMULA_MARKS = ("=", "+", "-", "@")
+# What the exporters escape with an apostrophe: formula marks and leading control characters.
+_ESCAPED_MARKS = (*_FORMULA_MARKS, "\t", "\r", "\n")
 
 
 def clean_text(value: str, multiline: bool = False) -> str:
@@ -32,12 +37,15 @@ def clean_text(value: str, multiline: bool = False) -> str:
     Invisible characters (U+FEFF, zero-width spaces, soft hyphens) are removed and
     no-break and other Unicode spaces become plain spaces. A single-line value has every
     run of whitespace, line breaks included, collapsed to one space; a multi-line value
-    keeps its line breaks as ``\\n``. The apostrophe a spreadsheet export puts before a
-    cell starting with ``=``, ``+``, ``-`` or ``@`` (so it is not run as a formula) goes.
+    keeps its line breaks as ``\\n``. The apostrophe a spreadsheet export (or structr's own
+    exporters) puts before a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a line
+    break (so it is not run as a formula) goes.
     """
     if not value:
         return ""
     text = unicodedata.normalize("NFC", value.translate(_INVISIBLE))
+    if text[:1] == "'" and text[1:2] in _ESCAPED_MARKS:
+        text = text[1:]
     if multiline:
         text = _LINE_BREAKS.sub("\n", text)
         text = _SPACES.sub(lambda m: " " if m.group(0) != "\t" else "\t", text).strip()
@@ -63,8 +71,31 @@ _NUMBER_SHAPE = re.compile(r"[+-]?[\d.,]*\d[\d.,]*")
 _GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
 
 
-def _to_float(text: str) -> float | None:
-    """Read a number written with ``.`` or ``,`` as the decimal separator, or None."""
+# What the catalog store (``store/db.py``) and a Shopify import can hold. Money columns
+# are NUMERIC(14, 4): ten digits before the point, four after. Weights get the same
+# ceiling in grams (10,000 tonnes: anything heavier is a unit mistake). Inventory counts
+# stay within a 32-bit signed integer, the range of Shopify's inventory quantities.
+MONEY_PLACES = 4
+MONEY_LIMIT = Decimal(10) ** 10
+WEIGHT_LIMIT = MONEY_LIMIT
+WHOLE_NUMBER_MIN = -(2**31)
+WHOLE_NUMBER_MAX = 2**31 - 1
+_MONEY_STEP = Decimal(1).scaleb(-MONEY_PLACES)
+_NON_FINITE = re.compile(r"(?i)[+-]?(?:inf(?:inity)?|nan)")
+_SHOWN_LENGTH = 40
+
+
+class OutOfRange(str):
+    """A reason saying a cell was read as a number that the catalog cannot hold."""
+
+
+def _shown(value: str) -> str:
+    """A cell as quoted in a reason: long cells (400-digit numbers) cut to 40 characters."""
+    return value if len(value) <= _SHOWN_LENGTH else value[: _SHOWN_LENGTH - 1] + "…"
+
+
+def _to_decimal(text: str) -> Decimal | None:
+    """Read a number written with ``.`` or ``,`` as the decimal separator exactly, or None."""
     if not _NUMBER_SHAPE.fullmatch(text):
         return None
     sign = ""
@@ -92,9 +123,15 @@ def _to_float(text: str) -> float | None:
         else:
             text = whole + "." + fraction
     try:
-        return float(sign + text)
-    except ValueError:
+        return Decimal(sign + text)
+    except InvalidOperation:
         return None
+
+
+def _not_a_number(value: str, bare: str, what: str) -> str:
+    if _NON_FINITE.fullmatch(bare):
+        return f"'{_shown(value)}' is not {what}: it is not a finite number"
+    return f"'{_shown(value)}' is not {what}"
 
 
 @lru_cache(maxsize=65536)
@@ -102,39 +139,135 @@ def parse_price(value: str) -> tuple[float | None, str | None]:
     """Read a money amount: ``1,299.00``, ``1.299,00``, ``$12``, ``12 €``, ``29,90``.
 
     Returns ``(amount, None)``, ``(None, None)`` for an empty cell, or ``(None, reason)``.
-    Currency symbols and codes are dropped; the sign is kept (range checks come later).
+    Currency symbols and codes are dropped; the sign is kept (the schema rejects negative
+    amounts). The amount is rounded half-even to four decimals, what the catalog keeps
+    (``12.34567`` → ``12.3457``); an amount that would round to 0 (``0.00001``), is not
+    finite (``inf``, ``nan``) or is 10,000,000,000 or more is refused with an
+    ``OutOfRange`` reason.
     """
     text = clean_text(value)
     if not text:
         return None, None
     bare = _THOUSANDS_MARKS.sub("", CURRENCY.sub("", text))
-    amount = _to_float(bare)
+    amount = _to_decimal(bare)
     if amount is None:
-        return None, f"'{value}' is not a price (expected a number such as 12.99 or 12,99)"
-    return amount, None
+        reason = _not_a_number(value, bare, "a price")
+        if not _NON_FINITE.fullmatch(bare):
+            reason += " (expected a number such as 12.99 or 12,99)"
+        return None, reason
+    too_large = OutOfRange(
+        f"'{_shown(value)}' is out of range: a price must be below 10,000,000,000 "
+        "(the catalog keeps ten digits before the decimal point)"
+    )
+    if abs(amount) >= MONEY_LIMIT:
+        return None, too_large
+    rounded = amount.quantize(_MONEY_STEP, rounding=ROUND_HALF_EVEN)
+    if abs(rounded) >= MONEY_LIMIT:
+        return None, too_large
+    if rounded.is_zero():
+        if not amount.is_zero():
+            return None, OutOfRange(
+                f"'{_shown(value)}' would become 0 at {MONEY_PLACES} decimal places, the most "
+                "a price keeps; write the amount with at most 4 decimals"
+            )
+        return 0.0, None
+    return float(rounded), None
 
 
 @lru_cache(maxsize=65536)
 def parse_number(value: str) -> tuple[float | None, str | None]:
-    """Read a plain number (``.`` or ``,`` decimals, thousands separators allowed)."""
+    """Read a plain number (``.`` or ``,`` decimals, thousands separators allowed).
+
+    Only finite numbers are returned: one too large for a float (``1`` and 400 zeros) is
+    refused with an ``OutOfRange`` reason; ``-0`` reads as ``0``.
+    """
     text = clean_text(value)
     if not text:
         return None, None
-    amount = _to_float(_THOUSANDS_MARKS.sub("", text))
+    bare = _THOUSANDS_MARKS.sub("", text)
+    amount = _to_decimal(bare)
     if amount is None:
-        return None, f"'{value}' is not a number"
-    return amount, None
+        return None, _not_a_number(value, bare, "a number")
+    number = float(amount)
+    if not math.isfinite(number):
+        return None, OutOfRange(f"'{_shown(value)}' is out of range: the number is too large")
+    return (0.0 if number == 0 else number), None
+
+
+@lru_cache(maxsize=65536)
+def parse_weight(value: str) -> tuple[float | None, str | None]:
+    """Read a weight in grams (``parse_number``), refusing 10,000,000,000 g or more."""
+    number, problem = parse_number(value)
+    if number is not None and abs(number) >= WEIGHT_LIMIT:
+        return None, OutOfRange(
+            f"'{_shown(value)}' is out of range: a weight must be below 10,000,000,000 grams"
+        )
+    return number, problem
 
 
 @lru_cache(maxsize=65536)
 def parse_whole_number(value: str) -> tuple[int | None, str | None]:
-    """Read a whole number such as an inventory count (``12``, ``-3``, ``1,200``, ``12.0``)."""
-    amount, error = parse_number(value)
-    if error or amount is None:
-        return None, (f"'{value}' is not a whole number" if error else None)
-    if not amount.is_integer():
-        return None, f"'{value}' is not a whole number"
+    """Read a whole number such as an inventory count (``12``, ``-3``, ``1,200``, ``12.0``).
+
+    A count outside a 32-bit signed integer (-2,147,483,648 to 2,147,483,647), which
+    neither the catalog's nor Shopify's inventory holds, is refused with an
+    ``OutOfRange`` reason.
+    """
+    text = clean_text(value)
+    if not text:
+        return None, None
+    bare = _THOUSANDS_MARKS.sub("", text)
+    amount = _to_decimal(bare)
+    if amount is None:
+        return None, _not_a_number(value, bare, "a whole number")
+    if amount != amount.to_integral_value():
+        return None, f"'{_shown(value)}' is not a whole number"
+    if not WHOLE_NUMBER_MIN <= amount <= WHOLE_NUMBER_MAX:
+        return None, OutOfRange(
+            f"'{_shown(value)}' is out of range: a whole number here must be between "
+            f"{WHOLE_NUMBER_MIN:,} and {WHOLE_NUMBER_MAX:,}"
+        )
     return int(amount), None
+
+
+# Characters that end an HTML attribute or a CSV-quoted cell, or that browsers rewrite
+# (a backslash becomes ``/``), so an image URL holding one is never passed on.
+_URL_BREAKERS = frozenset("\"'`<>\\")
+WEB_SCHEMES = ("http", "https")
+
+
+@lru_cache(maxsize=65536)
+def image_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a product image address, or None when it can.
+
+    Only an absolute ``http://`` or ``https://`` URL with a host name is accepted, and
+    only without whitespace, quotes, backticks, backslashes, ``<``, ``>`` or control
+    and other invisible characters: ``javascript:``, ``data:``, ``file:``, relative and
+    protocol-relative (``//cdn…``) addresses are all refused.
+    """
+    shown = _shown(url)
+    if any(c in _URL_BREAKERS or c.isspace() or unicodedata.category(c)[0] in "CZ" for c in url):
+        return (
+            f"'{shown}' is not a usable image URL: it holds a space, quote, backslash, "
+            "'<', '>' or control character"
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return f"'{shown}' is not a valid URL"
+    if not parts.scheme:
+        if url.startswith("//"):
+            return f"'{shown}' is not an image URL: it names no scheme (write it with https:)"
+        return (
+            f"'{shown}' is a relative path, not an image URL (the mapping profile's "
+            "image_base_url option makes such paths URLs)"
+        )
+    if parts.scheme.lower() not in WEB_SCHEMES:
+        return f"'{shown}' is not an image URL: only http:// and https:// addresses are accepted"
+    if not parts.hostname:
+        return f"'{shown}' is not an image URL: it names no host"
+    return None
 
 
 def normalize_tags(value: str) -> str:

@@ -1,9 +1,11 @@
 """Normalize mapped product rows, validate them against the schema, split valid from rejected.
 
 Normalization cleans every cell (text, prices, numbers, barcodes, HTML) and reports what
-it could not read; the pandera schema then checks every row lazily, so one pass finds
-every problem. A row with any error is rejected with its original cells and every
-reason; nothing is dropped: each source line ends up in exactly one of the two frames.
+it could not read or the catalog could not hold; image URLs that are not ``http(s)``
+addresses are dropped with a warning naming where they were. The pandera schema then
+checks every row lazily, so one pass finds every problem. A row with any error is
+rejected with its original cells and every reason; nothing is dropped: each source line
+ends up in exactly one of the two frames.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandera.pandas as pa
 from structr_pipeline.core.connectors.registry import source_header
 from structr_pipeline.core.fields import (
     CANONICAL_FIELDS,
+    IMAGES,
     PARSE_ERROR,
     PRODUCT_FRAME_COLUMNS,
     ROW_ERRORS,
@@ -31,17 +34,19 @@ from structr_pipeline.core.fields import (
 )
 from structr_pipeline.core.issues import RowIssue, issues_from_json, issues_to_json
 from structr_pipeline.core.normalize import (
+    OutOfRange,
     clean_text,
+    image_url_problem,
     normalize_barcode,
     normalize_status,
     normalize_tags,
-    parse_number,
     parse_price,
+    parse_weight,
     parse_whole_number,
     sanitize_html,
 )
 from structr_pipeline.core.schema import ProductVariant, check_name, describe_failure
-from structr_pipeline.core.values import map_distinct
+from structr_pipeline.core.values import as_text, map_distinct
 
 # The columns of a rejected-rows frame.
 ORIGINAL = "original"
@@ -49,6 +54,7 @@ ERRORS = "errors"
 REJECTED_COLUMNS: tuple[str, ...] = (SOURCE_LINE, SOURCE_LINES, ORIGINAL, ERRORS)
 
 MONEY_FIELDS = ("price", "compare_at_price", "cost_per_item")
+IMAGE_URL_REFUSED = "image_url_refused"
 _CELL_COUNT = re.compile(r"has (\d+) cells? but the header has (\d+)")
 # A JSON item that could not be converted names the field at fault: "field 'price': …".
 _NAMED_FIELD = re.compile(r"field '([^']+)'")
@@ -107,12 +113,13 @@ def _normalize(mapped: pd.DataFrame, findings: _Findings) -> dict[str, Any]:
         if name in MONEY_FIELDS or name in ("inventory_qty", "weight_grams"):
             parser = {
                 "inventory_qty": parse_whole_number,
-                "weight_grams": parse_number,
+                "weight_grams": parse_weight,
             }.get(name, parse_price)
             parsed = map_distinct(raw, parser)
             for i, (_, problem) in enumerate(parsed):
                 if problem:
-                    findings.error(i, name, f"{name}_format", raw[i], problem)
+                    kind = "range" if isinstance(problem, OutOfRange) else "format"
+                    findings.error(i, name, f"{name}_{kind}", raw[i], problem)
             numbers = [value for value, _ in parsed]
             if name == "inventory_qty":
                 columns[name] = pd.array(numbers, dtype="Int64")
@@ -152,6 +159,104 @@ def _normalize(mapped: pd.DataFrame, findings: _Findings) -> dict[str, Any]:
         else:
             columns[name] = map_distinct(raw, clean_text)
     return columns
+
+
+def _refused_images(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """A row's images JSON without the URLs ``image_url_problem`` refuses, and those URLs.
+
+    The kept images are numbered 1..n again; the text is returned unchanged when every
+    URL is fine.
+    """
+    images = json.loads(text) if text and text != "[]" else []
+    problems = [image_url_problem(image["src"]) for image in images]
+    refused = [(image["src"], p) for image, p in zip(images, problems, strict=True) if p]
+    if not refused:
+        return text, []
+    kept = [image for image, p in zip(images, problems, strict=True) if not p]
+    renumbered = [{**image, "position": n} for n, image in enumerate(kept, start=1)]
+    return json.dumps(renumbered, ensure_ascii=False), refused
+
+
+class _CellFinder:
+    """Finds the source line and column a URL came from, among the lines a row accounts for."""
+
+    def __init__(
+        self, source_rows: pd.DataFrame, header: list[str], field_sources: dict[str, str]
+    ) -> None:
+        self.source_rows = source_rows
+        image_columns = [
+            column
+            for field, column in field_sources.items()
+            if field == "image_src" or field.startswith("images.")
+        ]
+        self.columns = [c for c in header if c in image_columns] + [
+            c for c in header if c not in image_columns
+        ]
+        self.position: dict[int, int] | None = None
+
+    def find(self, lines: list[int], value: str) -> tuple[int, str] | None:
+        """The first ``(line, column)`` whose cell is ``value``, else the first holding it.
+
+        Image columns are searched first; a cell of several URLs holds each of them.
+        """
+        if self.position is None:
+            self.position = {
+                int(line): p for p, line in enumerate(self.source_rows[SOURCE_LINE].tolist())
+            }
+        cells = [
+            (line, column, clean_text(as_text(self.source_rows[column].iat[p])))
+            for line in lines
+            if (p := self.position.get(line)) is not None
+            for column in self.columns
+        ]
+        for line, column, cell in cells:
+            if cell == value:
+                return line, column
+        for line, column, cell in cells:
+            if value in cell:
+                return line, column
+        return None
+
+
+def _drop_refused_images(
+    columns: dict[str, Any],
+    images: list[str],
+    handles: list[str],
+    source_lines: list[str],
+    findings: _Findings,
+    finder: _CellFinder,
+) -> list[str]:
+    """Drop every image URL ``image_url_problem`` refuses; returns the rows' images JSON.
+
+    The variant's own image (``image_src``, its alt text with it) and the product's
+    images are checked. Each dropped URL is a warning, once per product, naming the line
+    and column it was read from; the product itself is kept.
+    """
+    reported: set[tuple[str, str]] = set()
+    own, alt = columns["image_src"], columns["image_alt"]
+    for i, url in enumerate(own):
+        problem = image_url_problem(url) if url else None
+        if problem:
+            own[i], alt[i] = "", ""
+            if (handles[i], url) not in reported:
+                reported.add((handles[i], url))
+                findings.warning(
+                    i, "image_src", IMAGE_URL_REFUSED, url, f"{problem}; image dropped"
+                )
+    checked = map_distinct(images, _refused_images)
+    out = []
+    for i, (kept, refused) in enumerate(checked):
+        out.append(kept)
+        for url, problem in refused:
+            if (handles[i], url) in reported:
+                continue
+            reported.add((handles[i], url))
+            found = finder.find(json.loads(source_lines[i]), url)
+            line, column = found or (findings.lines[i], findings.column_of("image_src"))
+            findings.warnings[i].append(
+                RowIssue(line, column, IMAGE_URL_REFUSED, url, f"{problem}; image dropped")
+            )
+    return out
 
 
 def _schema_failures(typed: pd.DataFrame, findings: _Findings, skip: list[bool]) -> None:
@@ -209,6 +314,14 @@ def validate_products(
             broken[i] = True
 
     columns = _normalize(mapped, findings)
+    images = _drop_refused_images(
+        columns,
+        [as_text(text) for text in mapped[IMAGES].tolist()],
+        columns["handle"],
+        [as_text(text) for text in mapped[SOURCE_LINES].tolist()],
+        findings,
+        _CellFinder(source_rows, header, field_sources),
+    )
     # Text columns come as lists: typed as object here, so even an empty frame (a batch
     # of deletes only) has the dtypes the schema expects.
     typed = pd.DataFrame(
@@ -220,8 +333,9 @@ def validate_products(
         }
     )
     typed[SOURCE_LINE] = np.array(lines, dtype="int64")
-    for name in ("images", "attributes", WARNINGS, SOURCE_LINES):
+    for name in ("attributes", WARNINGS, SOURCE_LINES):
         typed[name] = mapped[name].astype(object).to_numpy()
+    typed[IMAGES] = np.asarray(images, dtype=object)
     typed = typed[list(PRODUCT_FRAME_COLUMNS)]
     _schema_failures(typed, findings, broken)
 

@@ -1,8 +1,9 @@
-"""Cell values as plain Python: what every stage means by "empty"."""
+"""Cell values as plain Python: what every stage means by "empty", and how keys compare."""
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
@@ -29,3 +30,26 @@ def map_distinct(values: Iterable[Hashable], fn: Callable[[Any], T]) -> list[T]:
             memo[value] = result = fn(value)
             out.append(result)
     return out
+
+
+def fold_text(text: str) -> str:
+    """Text as it compares: NFKC, case-folded, without format characters (category Cf).
+
+    Full-width letters and digits, ligatures (``ﬁ``), the Kelvin sign and ``ß`` fold to
+    what they stand for (``fi``, ``k``, ``ss``); zero-width spaces, joiners, soft hyphens,
+    byte-order marks and direction marks are dropped. Whitespace is left as it is.
+    """
+    if text.isascii():
+        return text.lower()
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    # Case folding can leave a string that is no longer NFKC (e.g. ``ǰ``), hence twice.
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def sku_key(sku: Any) -> str:
+    """A SKU as it is compared: ``fold_text`` without any whitespace ("" for an empty cell).
+
+    ``' ab-12 '``, ``'AB-12'``, ``'ＡＢ－１２'`` and ``AB-12`` with a zero-width space in it
+    are one key. Only comparisons use this; the SKU is stored and exported as written.
+    """
+    return "".join(fold_text(as_text(sku)).split())

@@ -16,13 +16,14 @@ from structr_pipeline.core.inbox import (
     UnsafeName,
     decode_looks,
     encode_looks,
-    inspect_file,
+    inspect_ready,
     move_to_processed,
     move_to_rejected,
     prepare_inbox,
     ready_files,
     scan_inbox,
 )
+from structr_pipeline.core.safe_files import printable_name
 from structr_pipeline.jobs import import_batch_job
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
@@ -49,7 +50,7 @@ def _run_request(item: InboxFile, batch_id: str, sha256: str) -> dg.RunRequest:
     return dg.RunRequest(
         partition_key=batch_id,
         run_key=inbox_run_key(sha256),
-        tags={"structr/source": "inbox", "structr/inbox_file": item.name},
+        tags={"structr/source": "inbox", "structr/inbox_file": printable_name(item.name)},
     )
 
 
@@ -65,8 +66,10 @@ def evaluate_inbox(
     It moves to inbox/processed/ once its partition exists. A file that cannot be read
     as a table, or whose sidecar `<file>.yaml` (`profile: <name>`, `options: {...}`)
     is wrong, moves to inbox/rejected/ with `<file>.reason.txt`; links leading outside
-    the inbox are refused the same way. Hidden files, partial uploads (.part, .tmp,
-    .crdownload) and sidecars are never batches.
+    the inbox are refused the same way, and so are named pipes, devices and sockets
+    (never opened, so they cannot hang a tick) and sidecars over 64 KiB or with YAML
+    aliases. Hidden files, partial uploads (.part, .tmp, .crdownload) and sidecars are
+    never batches. File names are logged with control characters escaped.
     """
     settings = inbox_settings(catalog)
     root = prepare_inbox(settings.inbox)
@@ -75,26 +78,28 @@ def evaluate_inbox(
 
     def leave(names: tuple[str, ...], move: Callable[[], Path]) -> None:
         """Move a file (and its sidecars) out of the inbox and forget their looks."""
+        shown = printable_name(names[0])
         try:
             moved = move()
         except OSError as exc:
-            context.log.error(f"Could not move {names[0]} out of the inbox: {exc}")
+            context.log.error(f"Could not move {shown} out of the inbox: {exc}")
             return
         for name in names:
             looks.pop(name, None)
-        context.log.info(f"Moved {names[0]} to {moved}")
+        context.log.info(f"Moved {shown} to {printable_name(str(moved))}")
 
     for name, reason in scan.refused:
-        context.log.warning(f"Refused {name}: {reason}")
+        context.log.warning(f"Refused {printable_name(name)}: {reason}")
         leave((name,), partial(move_to_rejected, root, name, reason))
 
     run_requests: dict[str, dg.RunRequest] = {}
     new_partitions: list[str] = []
     for item in ready_files(scan, decode_looks(context.cursor))[:MAX_FILES_PER_TICK]:
+        shown = printable_name(item.name)
         try:
-            options = inspect_file(root, item, settings.profiles_dir)
+            inspection = inspect_ready(root, item, settings.profiles_dir)
         except (Rejected, UnsafeName) as exc:
-            context.log.warning(f"Rejected {item.name}: {exc}")
+            context.log.warning(f"Rejected {shown}: {exc}")
             names = (item.name, *item.sidecars)
             leave(names, partial(move_to_rejected, root, item.name, str(exc), item.sidecars))
             continue
@@ -104,13 +109,13 @@ def evaluate_inbox(
                 item.path,
                 source_kind=SOURCE_KIND,
                 landing_dir=settings.landing_dir,
-                options=options,
+                options=inspection.options,
                 original_name=item.name,
             )
         except (OSError, ValueError) as exc:
             # Changed or removed while being copied: it needs two fresh looks again.
             looks.pop(item.name, None)
-            context.log.info(f"{item.name} is not taken yet: {exc}")
+            context.log.info(f"{shown} is not taken yet: {printable_name(str(exc))}")
             continue
         batch_id = registered.manifest.batch_id
         run_requests.setdefault(batch_id, _run_request(item, batch_id, registered.manifest.sha256))
@@ -121,12 +126,17 @@ def evaluate_inbox(
         elif batch_id not in new_partitions:
             new_partitions.append(batch_id)
             verb = "registered as" if registered.created else "is already"
-            context.log.info(f"{item.name} {verb} batch {batch_id}; requesting its run")
+            context.log.info(f"{shown} {verb} batch {batch_id}; requesting its run")
+            for warning in inspection.warnings:
+                context.log.warning(f"{shown}: {warning}")
 
     cursor = encode_looks(looks)
     if not run_requests:
         return dg.SensorResult(
-            skip_reason=f"No file ready in {root} ({len(looks)} being watched)", cursor=cursor
+            skip_reason=(
+                f"No file ready in {printable_name(str(root))} ({len(looks)} being watched)"
+            ),
+            cursor=cursor,
         )
     return dg.SensorResult(
         run_requests=list(run_requests.values()),

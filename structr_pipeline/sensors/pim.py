@@ -1,8 +1,12 @@
 """PIM automation: a change sensor and a full-resync schedule per configured source.
 
-The sensor asks the source for items updated since its cursor; changes become a batch
+The sensor asks the source for items updated since its cursor; new items become a batch
 (the raw items saved to landing as JSON Lines, so backfills re-read the same data) and
-the cursor advances only once that batch is registered. While the PIM is down the
+the cursor advances only once that batch is registered. The cursor moves to the start
+of the pull minus the source's ``incremental_overlap_s``, and items pulled again
+unchanged are left out, so an idle source makes no batch (see
+``core.connectors.pim.incremental``). A pull that ends with fewer items than the server
+announced is logged as a warning and noted on the batch. While the PIM is down the
 sensor backs off (1, 2, 4 … 60 minutes) and keeps its place. The schedule pulls
 everything (weekly by default, ``full_resync_cron`` per source) as one batch; products
 the catalog has from that source but the full pull lacks are reported, not deleted.
@@ -17,7 +21,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from structr_pipeline.core.connectors.pim import PimError, PimSource, PullResult
+from structr_pipeline.core.connectors.pim import (
+    IncrementalCursor,
+    PimError,
+    PimSource,
+    PullResult,
+    advance,
+)
 from structr_pipeline.jobs import import_batch_job
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
@@ -28,13 +38,25 @@ MAX_BACKOFF = timedelta(minutes=60)
 
 
 def register_pull(
-    catalog: CatalogStoreResource, source: PimSource, pull: PullResult, kind: str, since: str | None
+    catalog: CatalogStoreResource,
+    source: PimSource,
+    pull: PullResult,
+    kind: str,
+    since: str | None,
+    items: list[dict] | None = None,
 ) -> RegisteredBatch:
-    """Save a pull's raw items to landing as a JSON Lines batch and register it."""
+    """Save a pull's raw items (or ``items`` of it) to landing as a JSON Lines batch.
+
+    A pull that got fewer items than the server announced says so in the batch's
+    options (``announced_total``, ``missing``).
+    """
+    options = {"pim_source": source.name, "pull": kind, "updated_since": since}
+    if pull.missing:
+        options.update(announced_total=pull.expected_total, missing=pull.missing)
     with tempfile.TemporaryDirectory(prefix="structr-pim-") as folder:
         path = Path(folder) / f"{source.name}-{kind}.jsonl"
         with path.open("w", encoding="utf-8", newline="\n") as f:
-            for item in pull.items:
+            for item in pull.items if items is None else items:
                 f.write(json.dumps({"source": "pim", "item": item}, sort_keys=True))
                 f.write("\n")
         return register_file(
@@ -42,8 +64,21 @@ def register_pull(
             path,
             source_kind=f"pim_{source.name}",
             landing_dir=catalog.settings.landing_dir,
-            options={"pim_source": source.name, "pull": kind, "updated_since": since},
+            options=options,
         )
+
+
+def _load_state(cursor: str | None) -> dict:
+    """The sensor's cursor object; an old bare timestamp becomes ``{"updated_since": …}``."""
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        state = cursor.strip()
+    if isinstance(state, str):
+        return {"updated_since": state}
+    return state if isinstance(state, dict) else {}
 
 
 def _run_request(registered: RegisteredBatch, kind: str) -> dg.RunRequest:
@@ -61,13 +96,14 @@ def build_pim_sensor(source: PimSource) -> dg.SensorDefinition:
 
     def evaluate(context: dg.SensorEvaluationContext):
         catalog: CatalogStoreResource = context.resources.catalog
-        state = json.loads(context.cursor) if context.cursor else {}
+        state = _load_state(context.cursor)
         now = datetime.now(UTC)
         retry_at = state.get("retry_at")
         if retry_at and now < datetime.fromisoformat(retry_at):
             return dg.SkipReason(f"{source.name} was down; next try after {retry_at}")
         pim: PimResource = getattr(context.resources, key)
-        since = state.get("updated_since")
+        cursor = IncrementalCursor.from_state(state)
+        since = cursor.updated_since
         try:
             with pim.client() as client:
                 pull = client.pull(since)
@@ -77,14 +113,24 @@ def build_pim_sensor(source: PimSource) -> dg.SensorDefinition:
             state.update(failures=failures, retry_at=(now + wait).isoformat(), error=str(exc))
             context.log.warning(f"{source.name}: {exc}; trying again in {wait}")
             return dg.SensorResult(skip_reason=str(exc), cursor=json.dumps(state))
-        state = {"updated_since": pull.high_water_mark or since}
-        if not pull.items:
-            return dg.SensorResult(
-                skip_reason=f"no changes in {source.name} since {since}", cursor=json.dumps(state)
-            )
-        registered = register_pull(catalog, source, pull, "incremental", since)
+        step = advance(cursor, pull, source)
+        state = step.cursor.to_state()
+        shortfall = pull.shortfall(source.name)
+        if shortfall:
+            context.log.warning(shortfall)
+        if not step.items:
+            reason = f"no changes in {source.name} since {since}"
+            if step.repeated:
+                reason += f" ({step.repeated} items fetched again unchanged)"
+            if shortfall:
+                reason += f"; {shortfall}"
+            return dg.SensorResult(skip_reason=reason, cursor=json.dumps(state))
+        registered = register_pull(catalog, source, pull, "incremental", since, step.items)
         batch_id = registered.manifest.batch_id
-        context.log.info(f"{len(pull.items)} changed items from {source.name}: batch {batch_id}")
+        context.log.info(
+            f"{len(step.items)} changed items from {source.name}: batch {batch_id}"
+            + (f" ({step.repeated} fetched again unchanged, left out)" if step.repeated else "")
+        )
         return dg.SensorResult(
             run_requests=[_run_request(registered, "incremental")],
             dynamic_partitions_requests=[import_batch.build_add_request([batch_id])],
@@ -115,6 +161,9 @@ def build_pim_resync(source: PimSource) -> dg.ScheduleDefinition:
         catalog: CatalogStoreResource = context.resources.catalog
         with pim.client() as client:
             pull = client.pull(None)
+        shortfall = pull.shortfall(source.name)
+        if shortfall:
+            context.log.warning(shortfall)
         if not pull.items:
             return dg.SkipReason(f"{source.name} returned no items")
         registered = register_pull(catalog, source, pull, "full", None)

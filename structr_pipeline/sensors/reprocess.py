@@ -5,7 +5,8 @@ Two kinds of work are retried, each as a backfill of only the assets that need i
 - batches with failed items (products the LLM could not write copy for): from
   ``generated_copy`` downward;
 - batches whose last run failed for a transient reason (a database, network or
-  provider error, or a run that died): every stage, from ``source_rows``.
+  provider error, or a run that died): every stage, from ``source_rows``. A run still
+  marked in progress whose process is gone is marked failed first (``run_liveness``).
 
 A failure caused by the data itself (an unreadable file, a missing profile, a blocking
 check) is not retried: it needs a person. Each batch gets at most
@@ -27,6 +28,7 @@ from dagster._core.events import DagsterEventType
 from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.jobs import IMPORT_GROUP
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.run_liveness import fail_dead_runs
 from structr_pipeline.sensors.backfills import (
     PARTITION_TAG,
     assets_from,
@@ -167,6 +169,8 @@ def reprocess_sensor(context: dg.SensorEvaluationContext, catalog: CatalogStoreR
     """
     policy = RetryPolicy.from_env()
     db = catalog.db()
+    for dead in fail_dead_runs(context.instance, db):
+        context.log.warning(f"run {dead.run_id} (batch {dead.batch_id}) failed: {dead.reason}")
     now = datetime.now(UTC)
     batches = known_batches(context.instance)
     busy = partitions_in_progress(context.instance)

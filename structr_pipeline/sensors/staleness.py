@@ -22,6 +22,7 @@ from structr_pipeline.core.mapping.profiles import ProfileError, load_profile
 from structr_pipeline.jobs import IMPORT_GROUP
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.resources.llm import LLMResource
+from structr_pipeline.run_liveness import fail_dead_runs
 from structr_pipeline.sensors.backfills import (
     assets_from,
     backfill_request,
@@ -85,6 +86,8 @@ def staleness_sensor(
     """
     requested = json.loads(context.cursor) if context.cursor else {}
     stale = stale_batches(catalog, llm, known_batches(context.instance))
+    # A run whose process died would look busy for ever; it is failed (and retried) instead.
+    fail_dead_runs(context.instance, catalog.db())
     busy = partitions_in_progress(context.instance)
     by_start: dict[str, list[str]] = {}
     cursor = {}

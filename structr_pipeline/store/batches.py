@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from structr_pipeline.core.safe_files import open_regular
 from structr_pipeline.store.db import CatalogDB, as_utc, batches
 
 _CHUNK = 1024 * 1024
@@ -65,10 +66,11 @@ def make_batch_id(source_kind: str, sha256: str, now: datetime) -> str:
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
-    """The file's sha256 (hex) and size, read in chunks."""
+    """The file's sha256 (hex) and size, read in chunks (regular files only: a named pipe
+    or device put in a file's place is refused, not waited on)."""
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as f:
+    with open_regular(path) as f:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
             size += len(chunk)
@@ -78,7 +80,7 @@ def file_sha256(path: Path) -> tuple[str, int]:
 def _copy_hashing(source: Path, target: Path) -> str:
     """Copy ``source`` to ``target`` in chunks; the sha256 of the bytes copied."""
     digest = hashlib.sha256()
-    with source.open("rb") as src, target.open("xb") as dst:
+    with open_regular(source) as src, target.open("xb") as dst:
         while chunk := src.read(_CHUNK):
             digest.update(chunk)
             dst.write(chunk)

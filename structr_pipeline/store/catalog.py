@@ -29,6 +29,7 @@ from structr_pipeline.core.fields import (
     VARIANT_FIELDS,
     WARNINGS,
 )
+from structr_pipeline.core.values import fold_text, sku_key
 from structr_pipeline.store.db import CatalogDB, catalog_events, products, variants
 
 MONEY_FIELDS: tuple[str, ...] = ("price", "compare_at_price", "cost_per_item")
@@ -114,11 +115,14 @@ def _canonical_json(values: Iterable[Any], empty: str) -> list[str]:
 
 
 def variant_key(sku: str, options: Sequence[str]) -> str:
-    """A variant's identity within its product: its SKU, else its option values, else 'default'."""
-    sku = sku.strip().lower()
+    """A variant's identity within its product: its SKU, else its option values, else 'default'.
+
+    SKUs compare as ``sku_key`` folds them and option values as ``fold_text`` does.
+    """
+    sku = sku_key(sku)
     if sku:
         return sku
-    values = [o.strip().lower() for o in options if o.strip()]
+    values = [v for v in (fold_text(o).strip() for o in options) if v]
     return " / ".join(values) if values else "default"
 
 

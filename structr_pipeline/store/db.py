@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
@@ -309,7 +310,8 @@ class CatalogDB:
     """The catalog database: an engine whose tables exist.
 
     ``from_url`` keeps one engine per URL and process, so the many short uses in a run
-    share a connection pool.
+    share a connection pool. A ``write()`` opened inside another one (in the same thread)
+    joins it: everything written inside the outer block commits or rolls back together.
     """
 
     _cache: ClassVar[OrderedDict[tuple[int, str], CatalogDB]] = OrderedDict()
@@ -318,6 +320,9 @@ class CatalogDB:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._open_write: ContextVar[Connection | None] = ContextVar(
+            f"structr_open_write_{id(self)}", default=None
+        )
 
     def __repr__(self) -> str:
         return f"CatalogDB({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -360,14 +365,30 @@ class CatalogDB:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection inside a read transaction."""
+        """A connection inside a read transaction (the open write transaction, inside one)."""
+        current = self._open_write.get()
+        if current is not None:
+            yield current
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A connection inside a write transaction (on SQLite the write lock is taken at once)."""
+        """A connection inside a write transaction (on SQLite the write lock is taken at once).
+
+        Inside an outer ``write()`` this is the outer transaction: nothing commits until
+        the outermost block ends without an exception.
+        """
+        current = self._open_write.get()
+        if current is not None:
+            yield current
+            return
         with self.engine.connect() as conn:
             conn.execution_options(structr_write=True)
             with conn.begin():
-                yield conn
+                token = self._open_write.set(conn)
+                try:
+                    yield conn
+                finally:
+                    self._open_write.reset(token)

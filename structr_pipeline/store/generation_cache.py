@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,3 +78,35 @@ def put_cached(db: CatalogDB, entries: Iterable[CachedCopy]) -> int:
     with db.write() as conn:
         conn.execute(stmt, rows)
     return len(rows)
+
+
+class CacheWriter:
+    """Stores results in the generation cache as they arrive, a few at a time.
+
+    A result waits at most ``max_wait_seconds`` (or until ``max_pending`` are waiting)
+    before it is written, so a process killed in the middle of a generation step loses
+    at most that much paid work; :meth:`flush` writes what is left.
+    """
+
+    def __init__(self, db: CatalogDB, max_pending: int = 5000, max_wait_seconds: float = 1.0):
+        self.db = db
+        self.max_pending = max_pending
+        self.max_wait_seconds = max_wait_seconds
+        self.written = 0
+        self._pending: list[CachedCopy] = []
+        self._since = time.monotonic()
+
+    def add(self, entry: CachedCopy) -> None:
+        """Queue one result; writes the queue when it is full or has waited long enough."""
+        if not self._pending:
+            self._since = time.monotonic()
+        self._pending.append(entry)
+        waited = time.monotonic() - self._since
+        if len(self._pending) >= self.max_pending or waited >= self.max_wait_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued result."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self.written += put_cached(self.db, pending)

@@ -5,10 +5,15 @@ for their variables) answers:
 
 * 202 once the delivery is committed to the ``webhook_events`` table, or when its
   delivery id was stored before (``{"status": "duplicate"}``, no second row);
-* 400 for a body that is not a JSON object or an unusable delivery id header;
+* 400 for a body that is not a JSON object (whatever the reason: not JSON, not UTF-8,
+  nested deeper than ``MAX_JSON_DEPTH``, a number that is not finite …, each with a
+  short reason) or an unusable delivery id header;
 * 401 for a missing or wrong signature or secret (nothing unverified is stored);
+* 408 for a body that has not arrived within the body timeout (the connection closes);
 * 413 for a body over the size limit, by ``Content-Length`` or while it streams in;
 * 422 for a missing or unknown topic;
+* 431 for more headers, or more header bytes, than the limits allow, before anything
+  else is looked at (the connection closes);
 * 503 when the endpoint has no secret configured, or the database cannot store it.
 
 ``GET /healthz`` answers 200 while the writer is running.
@@ -25,6 +30,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -32,9 +38,11 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from structr_pipeline.store.db import CatalogDB
 from structr_pipeline.store.webhook_queue import IncomingDelivery, enqueue_many
@@ -50,6 +58,10 @@ MAX_ID_LENGTH = 200
 MAX_BATCH_BYTES = 32 * 1024 * 1024
 # Verified deliveries waiting for the writer at most; further requests wait their turn.
 MAX_WAITING = 10_000
+# The deepest nesting of arrays and objects accepted in a body. Real deliveries stay
+# far below it; it keeps every later recursive walk of a stored body well inside
+# Python's recursion limit.
+MAX_JSON_DEPTH = 128
 
 
 class StoreUnavailable(Exception):
@@ -188,8 +200,92 @@ class GroupCommitWriter:
         return results
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, *, close: bool = False, **extra: str) -> JSONResponse:
+    headers = {"Connection": "close"} if close else None
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+class HeaderLimits:
+    """ASGI middleware: 431 for a request with too many headers or header bytes.
+
+    It runs before routing and before any header is read by name, so an oversized
+    request costs nothing beyond what the HTTP parser (itself bounded, see ``cli``)
+    already spent. The answer closes the connection.
+    """
+
+    def __init__(self, app: ASGIApp, max_headers: int, max_header_bytes: int) -> None:
+        self.app = app
+        self.max_headers = max_headers
+        self.max_header_bytes = max_header_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse an oversized request head, or pass the request on."""
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            reason = None
+            if len(headers) > self.max_headers:
+                reason = f"more than {self.max_headers} request headers"
+            elif sum(len(k) + len(v) + 4 for k, v in headers) > self.max_header_bytes:
+                reason = f"the request headers are larger than {self.max_header_bytes} bytes"
+            if reason is not None:
+                client = scope.get("client") or ("-",)
+                logger.warning("webhook request refused from %s: %s", client[0], reason)
+                await _error(431, reason, close=True)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class BodyRefused(ValueError):
+    """A body that is not a usable JSON object; the message is the short reason."""
+
+
+def _refuse_constant(name: str) -> float:
+    raise BodyRefused(f"{name} is not a finite number")
+
+
+def parse_body(body: bytes) -> dict:
+    """The delivery's JSON object; ``BodyRefused`` with a short reason for anything else.
+
+    Refused: text that is not JSON (or not UTF-8/16/32), a top level that is not an
+    object, nesting deeper than ``MAX_JSON_DEPTH``, ``NaN``/``Infinity`` and numbers too
+    large for a float (``1e999``), integers too long to convert.
+    """
+    try:
+        payload = json.loads(body, parse_constant=_refuse_constant)
+    except BodyRefused:
+        raise
+    except RecursionError:
+        raise BodyRefused(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except UnicodeDecodeError:
+        raise BodyRefused("not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise BodyRefused(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except ValueError:
+        raise BodyRefused("not JSON that can be read (a number too long?)") from None
+    if not isinstance(payload, dict):
+        kind = "an array" if isinstance(payload, list) else "not an object"
+        raise BodyRefused(f"the top level is {kind}")
+    _check_values(payload)
+    return payload
+
+
+def _check_values(payload: dict) -> None:
+    """Walk ``payload`` one nesting level at a time: bounded depth, finite numbers."""
+    level: list = [payload]
+    depth = 1
+    while level:
+        if depth > MAX_JSON_DEPTH:
+            raise BodyRefused(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        below = []
+        for value in level:
+            for child in value.values() if type(value) is dict else value:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    below.append(child)
+                elif kind is float and not math.isfinite(child):
+                    raise BodyRefused("a number is too large to be finite")
+        level = below
+        depth += 1
 
 
 def _authenticated(endpoint: EndpointConfig, request: Request, body: bytes) -> bool:
@@ -212,13 +308,17 @@ def _delivery_id(endpoint: EndpointConfig, request: Request, body: bytes) -> str
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it is longer than ``limit`` bytes."""
+async def _read_body(request: Request, limit: int, timeout_s: float) -> bytes | None:
+    """The whole body, or None as soon as it is longer than ``limit`` bytes.
+
+    Raises ``TimeoutError`` when the body has not arrived within ``timeout_s`` seconds.
+    """
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return None
+    async with asyncio.timeout(timeout_s):
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return None
     return bytes(body)
 
 
@@ -241,9 +341,14 @@ def _receiver(endpoint: EndpointConfig, config: WebhookConfig, writer: GroupComm
                 logger.warning("webhook %s refused from %s: body too large", endpoint.name, client)
                 return _error(413, f"the body is larger than {config.max_body_bytes} bytes")
         try:
-            body = await _read_body(request, config.max_body_bytes)
+            body = await _read_body(request, config.max_body_bytes, config.body_timeout_s)
         except ClientDisconnect:
             return Response(status_code=400)
+        except TimeoutError:
+            logger.warning("webhook %s refused from %s: body too slow", endpoint.name, client)
+            return _error(
+                408, f"the body did not arrive within {config.body_timeout_s:g}s", close=True
+            )
         if body is None:
             logger.warning("webhook %s refused from %s: body too large", endpoint.name, client)
             return _error(413, f"the body is larger than {config.max_body_bytes} bytes")
@@ -270,11 +375,10 @@ def _receiver(endpoint: EndpointConfig, config: WebhookConfig, writer: GroupComm
         if delivery_id is None:
             return _error(400, f"unusable {' or '.join(endpoint.delivery_id_headers)} header")
         try:
-            payload = json.loads(body)
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict):
-            return _error(400, "the body must be a JSON object")
+            parse_body(body)
+        except BodyRefused as exc:
+            logger.warning("webhook %s refused from %s: %s", endpoint.name, client, exc)
+            return _error(400, "the body must be a JSON object", reason=str(exc))
 
         delivery = IncomingDelivery(
             endpoint=endpoint.name,
@@ -322,6 +426,9 @@ def create_app(db: CatalogDB, config: WebhookConfig) -> Starlette:
         routes.append(
             Route(f"/webhooks/{name}", _receiver(endpoint, config, writer), methods=["POST"])
         )
-    app = Starlette(routes=routes, lifespan=lifespan)
+    limits = Middleware(
+        HeaderLimits, max_headers=config.max_headers, max_header_bytes=config.max_header_bytes
+    )
+    app = Starlette(routes=routes, middleware=[limits], lifespan=lifespan)
     app.state.writer = writer
     return app

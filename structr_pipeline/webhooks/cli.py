@@ -2,14 +2,25 @@
 
 The catalog database comes from ``STRUCTR_HOME`` / ``STRUCTR_DATABASE_URL``, the
 endpoints' secrets and limits from the variables listed in ``webhooks.config``.
+
+uvicorn runs its h11 HTTP implementation, chosen explicitly so that the request head is
+bounded by a known limit (``h11_max_incomplete_event_size``: h11 stops reading a head
+longer than that and answers 400) rather than by whatever parser happens to be
+installed; the app then refuses too many headers (431) before it looks at any of them.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from structr_pipeline.webhooks.config import WebhookConfig
+
+# Seconds an idle keep-alive connection stays open (uvicorn's default, made explicit).
+KEEP_ALIVE_S = 5
 
 webhooks_app = typer.Typer(help="Receive product webhooks into the catalog database's queue.")
 console = Console(stderr=True)
@@ -25,6 +36,18 @@ def app_from_env():
     config = WebhookConfig.from_env()
     db = CatalogDB.from_settings(StructrSettings.from_env())
     return create_app(db, config), db, config
+
+
+def uvicorn_options(config: WebhookConfig) -> dict[str, Any]:
+    """The ``uvicorn.Config`` settings that bound what one connection may cost."""
+    return {
+        "http": "h11",
+        "h11_max_incomplete_event_size": config.max_header_bytes,
+        "limit_concurrency": config.max_connections,
+        "timeout_keep_alive": KEEP_ALIVE_S,
+        "workers": 1,
+        "server_header": False,
+    }
 
 
 @webhooks_app.command("serve")
@@ -61,9 +84,8 @@ def serve(
         app,
         host=host,
         port=port,
-        workers=1,
         log_level=log_level,
         log_config=log_config,
         access_log=access_log,
-        server_header=False,
+        **uvicorn_options(config),
     )

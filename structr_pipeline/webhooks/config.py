@@ -35,10 +35,21 @@ Limits:
     larger ones get 413.
     ``STRUCTR_WEBHOOK_MAX_BATCH``: the most deliveries committed in one transaction
     (default 1000).
+    ``STRUCTR_WEBHOOK_MAX_HEADERS``: the most request headers accepted (default 100);
+    more get 431 before anything else is looked at.
+    ``STRUCTR_WEBHOOK_MAX_HEADER_BYTES``: the largest request head, request line and
+    headers (default 16384); uvicorn's HTTP parser stops reading a longer one (400), and
+    one that arrived whole gets 431.
+    ``STRUCTR_WEBHOOK_BODY_TIMEOUT_SECONDS``: the longest a body may take to arrive,
+    counted from the end of the headers (default 10); a slower one gets 408 and the
+    connection is closed.
+    ``STRUCTR_WEBHOOK_MAX_CONNECTIONS``: open connections and requests in flight at most
+    (default 1000); beyond it uvicorn answers 503.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,6 +60,10 @@ AUTH_MODES: tuple[str, ...] = ("hmac", "secret")
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_MAX_BATCH = 1000
+DEFAULT_MAX_HEADERS = 100
+DEFAULT_MAX_HEADER_BYTES = 16 * 1024
+DEFAULT_BODY_TIMEOUT_S = 10.0
+DEFAULT_MAX_CONNECTIONS = 1000
 
 SHOPIFY_TOPICS = frozenset({"products/create", "products/update", "products/delete"})
 CONTENTFUL_ENTRY_ACTIONS = (
@@ -103,11 +118,15 @@ class EndpointConfig:
 
 @dataclass(frozen=True)
 class WebhookConfig:
-    """The receiver's endpoints and limits."""
+    """The receiver's endpoints and limits (see this module's docstring for each)."""
 
     endpoints: dict[str, EndpointConfig]
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_batch: int = DEFAULT_MAX_BATCH
+    max_headers: int = DEFAULT_MAX_HEADERS
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebhookConfig:
@@ -129,6 +148,16 @@ class WebhookConfig:
                 env, "STRUCTR_WEBHOOK_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES
             ),
             max_batch=_positive_int(env, "STRUCTR_WEBHOOK_MAX_BATCH", DEFAULT_MAX_BATCH),
+            max_headers=_positive_int(env, "STRUCTR_WEBHOOK_MAX_HEADERS", DEFAULT_MAX_HEADERS),
+            max_header_bytes=_positive_int(
+                env, "STRUCTR_WEBHOOK_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES
+            ),
+            body_timeout_s=_positive_float(
+                env, "STRUCTR_WEBHOOK_BODY_TIMEOUT_SECONDS", DEFAULT_BODY_TIMEOUT_S
+            ),
+            max_connections=_positive_int(
+                env, "STRUCTR_WEBHOOK_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS
+            ),
         )
 
 
@@ -142,6 +171,19 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {text!r}") from None
     if value <= 0:
         raise ValueError(f"{name} must be greater than 0, not {value}")
+    return value
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be greater than 0, not {text}")
     return value
 
 

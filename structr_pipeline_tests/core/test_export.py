@@ -190,7 +190,7 @@ def test_errors_csv_gives_back_the_original_columns(tmp_path) -> None:
 def test_errors_csv_without_rejects_has_the_header_only(tmp_path) -> None:
     path = tmp_path / "errors.csv"
     assert write_errors_csv(rejected_frame([]), HEADER, path) == 0
-    assert path.read_text(encoding="utf-8") == ",".join([*HEADER, "errors"]) + "\n"
+    assert path.read_bytes() == (",".join([*HEADER, "errors"]) + "\r\n").encode()
 
 
 def test_formula_escaping() -> None:

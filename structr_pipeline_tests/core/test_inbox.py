@@ -261,7 +261,7 @@ def test_the_profile_decides_how_the_file_is_read(inbox) -> None:
     item = only(scan_inbox(inbox), "latin.csv")
     check_readable(item)
     wrong = MappingProfile("ascii", {}, ProfileOptions(encoding="ascii"))
-    with pytest.raises(Rejected, match=r"latin\.csv: cannot be decoded as ascii"):
+    with pytest.raises(Rejected, match=r"latin\.csv, line 2: cannot be decoded as ascii"):
         check_readable(item, wrong)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -148,3 +148,99 @@ def test_full_resync_reports_products_the_pim_no_longer_has(defs, instance, pim)
         rows = list(csv.DictReader(f))
     assert [(r["external_id"], r["handle"]) for r in rows] == [("shop:g-3", "chair-3")]
     assert "chair-3" in set(read_catalog(defs.resources["catalog"].db())["handle"])  # kept
+
+
+# --------------------------------------------------------------------------- incremental
+
+
+def stamp(moment: datetime) -> str:
+    """A timestamp as the generic test PIM writes it."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def landed_items(defs, result) -> list[dict]:
+    """The raw items of the batch a tick's run request names."""
+    (request,) = result.run_requests
+    manifest = get_batch(defs.resources["catalog"].db(), request.partition_key)
+    lines = Path(manifest.landing_path).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["item"] for line in lines]
+
+
+def test_an_item_edited_during_a_pull_comes_with_the_next_tick(defs, instance, pim) -> None:
+    """g-2 is edited after page 1 (where it was) is read, g-5 after it on page 2."""
+    now = datetime.now(UTC)
+    with pim.state.lock:
+        for product in pim.state.generic:
+            product["updated_at"] = stamp(now - timedelta(hours=1))
+    edited_at = {"g-2": now, "g-5": now + timedelta(seconds=1)}
+
+    def edit_while_paging(state) -> None:
+        state.after_generic_page.pop(1)
+        for product in state.generic:
+            if product.get("id") in edited_at:
+                product["title"] += " (edited)"
+                product["updated_at"] = stamp(edited_at[product["id"]])
+
+    pim.state.after_generic_page[1] = edit_while_paging
+    first = tick(defs, instance, json.dumps({"updated_since": stamp(now - timedelta(hours=2))}))
+    apply(instance, first)
+    pulled = {item.get("id"): item for item in landed_items(defs, first)}
+    assert len(pulled) == 8
+    assert pulled["g-2"]["title"] == "Chair 2"  # read before the edit
+    assert pulled["g-5"]["title"] == "Chair 5 (edited)"
+    # The newest timestamp pulled, the old cursor, is past g-2's edit: it was lost.
+    assert max(item["updated_at"] for item in pulled.values()) > stamp(edited_at["g-2"])
+    cursor = json.loads(first.cursor)
+    assert cursor["v"] == 2
+    assert datetime.fromisoformat(cursor["updated_since"]) <= now - timedelta(minutes=4)
+
+    second = tick(defs, instance, first.cursor)
+    apply(instance, second)
+    (item,) = landed_items(defs, second)  # g-5 came again unchanged: left out
+    assert (item["id"], item["title"]) == ("g-2", "Chair 2 (edited)")
+
+    third = tick(defs, instance, second.cursor)
+    assert not third.run_requests
+    assert "2 items fetched again unchanged" in third.skip_message
+    assert len(list_batches(defs.resources["catalog"].db())) == 2
+
+
+def test_idle_ticks_make_no_batch_even_with_an_inclusive_filter(defs, instance, pim) -> None:
+    now = datetime.now(UTC)
+    pim.state.inclusive_since = True
+    with pim.state.lock:
+        for n, product in enumerate(pim.state.generic):
+            product["updated_at"] = stamp(now - timedelta(minutes=1, seconds=n))
+    db = defs.resources["catalog"].db()
+
+    first = tick(defs, instance)
+    apply(instance, first)
+    assert len(landed_items(defs, first)) == 8
+    cursor = first.cursor
+    for _ in range(3):
+        idle = tick(defs, instance, cursor)
+        assert not idle.run_requests and not idle.dynamic_partitions_requests
+        assert "8 items fetched again unchanged" in idle.skip_message
+        cursor = idle.cursor
+    assert len(list_batches(db)) == 1
+    assert len(pim.requests_to("/generic/page")) == 4 * 4  # every tick did ask the PIM
+
+
+def test_an_old_cursor_still_reads(defs, instance, pim) -> None:
+    """The high-water-mark cursor of earlier versions: nothing at the mark comes again."""
+    pim.state.inclusive_since = True
+    newest = max(p["updated_at"] for p in pim.state.generic)
+    old = json.dumps({"updated_since": newest.replace("Z", "+00:00")})
+    again = tick(defs, instance, old)
+    assert not again.run_requests  # the newest item was pulled when that cursor was made
+    assert "1 items fetched again unchanged" in again.skip_message
+    state = json.loads(again.cursor)
+    assert state["v"] == 2 and datetime.fromisoformat(state["updated_since"]) > datetime(
+        2025, 1, 1, tzinfo=UTC
+    )
+
+    # g-4 is stamped exactly at this mark: the inclusive filter returns it, it is left out.
+    earlier = json.dumps({"updated_since": "2024-03-04T08:00:00+00:00", "failures": 0})
+    changed = tick(defs, instance, earlier)
+    landed = [item.get("id") for item in landed_items(defs, changed)]
+    assert landed == ["g-5", "g-6", "g-bad", None]

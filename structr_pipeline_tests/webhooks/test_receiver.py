@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -30,7 +31,8 @@ import uvicorn
 
 from structr_pipeline.store.db import CatalogDB, webhook_events
 from structr_pipeline.store.webhook_queue import queue_counts
-from structr_pipeline.webhooks.app import create_app
+from structr_pipeline.webhooks.app import MAX_JSON_DEPTH, create_app
+from structr_pipeline.webhooks.cli import uvicorn_options
 from structr_pipeline.webhooks.config import WebhookConfig
 from structr_pipeline.webhooks.signatures import hex_signature, shopify_signature
 
@@ -81,14 +83,20 @@ class Receiver:
 
 @contextmanager
 def serve(db: CatalogDB, config: WebhookConfig) -> Iterator[Receiver]:
-    """Run ``create_app(db, config)`` under uvicorn in a thread, on a free port."""
+    """Run ``create_app(db, config)`` under uvicorn in a thread, on a free port.
+
+    uvicorn gets the settings ``structr webhooks serve`` gives it (HTTP implementation
+    and limits included).
+    """
     app = create_app(db, config)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, log_level="debug", lifespan="on", workers=1)
+        uvicorn.Config(
+            app, log_config=None, log_level="debug", lifespan="on", **uvicorn_options(config)
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -169,6 +177,8 @@ def test_config_from_env_defaults_and_errors() -> None:
     config = WebhookConfig.from_env({})
     assert config.max_body_bytes == 1024 * 1024
     assert config.max_batch == 1000
+    assert (config.max_headers, config.max_header_bytes) == (100, 16 * 1024)
+    assert (config.body_timeout_s, config.max_connections) == (10.0, 1000)
     assert not any(e.configured for e in config.endpoints.values())
     assert config.endpoints["contentful"].auth == "secret"
     assert config.endpoints["contentful"].auth_header == "X-Structr-Webhook-Secret"
@@ -194,6 +204,27 @@ def test_config_from_env_defaults_and_errors() -> None:
         WebhookConfig.from_env({"STRUCTR_WEBHOOK_MAX_BODY_BYTES": "1MB"})
     with pytest.raises(ValueError, match="STRUCTR_WEBHOOK_MAX_BATCH must be greater than 0"):
         WebhookConfig.from_env({"STRUCTR_WEBHOOK_MAX_BATCH": "0"})
+    limits = WebhookConfig.from_env(
+        {
+            "STRUCTR_WEBHOOK_MAX_HEADERS": "40",
+            "STRUCTR_WEBHOOK_MAX_HEADER_BYTES": "8192",
+            "STRUCTR_WEBHOOK_BODY_TIMEOUT_SECONDS": "2.5",
+            "STRUCTR_WEBHOOK_MAX_CONNECTIONS": "50",
+        }
+    )
+    assert (limits.max_headers, limits.max_header_bytes) == (40, 8192)
+    assert (limits.body_timeout_s, limits.max_connections) == (2.5, 50)
+    assert uvicorn_options(limits) == {
+        "http": "h11",
+        "h11_max_incomplete_event_size": 8192,
+        "limit_concurrency": 50,
+        "timeout_keep_alive": 5,
+        "workers": 1,
+        "server_header": False,
+    }
+    for bad in ("0", "-1", "nan", "inf", "ten"):
+        with pytest.raises(ValueError, match="STRUCTR_WEBHOOK_BODY_TIMEOUT_SECONDS"):
+            WebhookConfig.from_env({"STRUCTR_WEBHOOK_BODY_TIMEOUT_SECONDS": bad})
 
 
 # --- Shopify ------------------------------------------------------------------------------
@@ -276,11 +307,49 @@ def test_unknown_or_missing_topic_is_refused(receiver, client) -> None:
 
 
 def test_a_signed_body_that_is_not_a_json_object_is_refused(receiver, client) -> None:
-    for body in (b"not json", b"[1, 2, 3]", b""):
+    refused = {
+        b"not json": "not JSON (Expecting value at line 1 column 1)",
+        b"[1, 2, 3]": "the top level is an array",
+        b'"text"': "the top level is not an object",
+        b"": "not JSON (Expecting value at line 1 column 1)",
+        b'{"title": "\xff"}': "not UTF-8 text",
+        b'{"price": NaN}': "NaN is not a finite number",
+        b'{"price": -Infinity}': "-Infinity is not a finite number",
+        b'{"price": 1e999}': "a number is too large to be finite",
+        b'{"qty": ' + b"9" * 5000 + b"}": "not JSON that can be read (a number too long?)",
+    }
+    for body, reason in refused.items():
         response = client.post("/webhooks/shopify", content=body, headers=shopify_headers(body))
-        assert response.status_code == 400
-        assert response.json() == {"error": "the body must be a JSON object"}
+        assert response.status_code == 400, body
+        assert response.json() == {"error": "the body must be a JSON object", "reason": reason}
     assert receiver.rows() == []
+
+
+def nested(depth: int) -> bytes:
+    """A JSON object whose arrays reach ``depth`` levels of nesting in all."""
+    return b'{"a": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+
+
+def test_a_signed_deeply_nested_body_is_refused_and_the_connection_answered(db) -> None:
+    config = WebhookConfig.from_env(configured_env(STRUCTR_WEBHOOK_MAX_BODY_BYTES="1048576"))
+    deep = nested(100_000)
+    with serve(db, config) as running, httpx.Client(base_url=running.base_url) as client:
+        response = client.post("/webhooks/shopify", content=deep, headers=shopify_headers(deep))
+        assert response.status_code == 400
+        assert response.json() == {
+            "error": "the body must be a JSON object",
+            "reason": f"nested deeper than {MAX_JSON_DEPTH} levels",
+        }
+        too_deep = nested(MAX_JSON_DEPTH + 1)
+        headers = shopify_headers(too_deep, webhook_id="too-deep")
+        refused = client.post("/webhooks/shopify", content=too_deep, headers=headers)
+        assert refused.status_code == 400
+        deepest = nested(MAX_JSON_DEPTH)
+        headers = shopify_headers(deepest, webhook_id="deepest")
+        accepted = client.post("/webhooks/shopify", content=deepest, headers=headers)
+        assert accepted.status_code == 202
+        assert client.get("/healthz").status_code == 200
+        assert [r.delivery_id for r in running.rows()] == ["deepest"]
 
 
 def test_an_unusable_delivery_id_is_refused(receiver, client) -> None:
@@ -594,11 +663,16 @@ def test_the_receiver_never_loads_dagster(tmp_path) -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_structr_webhooks_serve(tmp_path) -> None:
+@contextmanager
+def serve_command(tmp_path: Path, **overrides: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """Run ``structr webhooks serve`` on a free port; yields the process and its base URL.
+
+    On leaving, the process is terminated and its output kept in ``process.output``.
+    """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "STRUCTR_HOME": str(tmp_path / "home"), **configured_env()}
+    env = {**os.environ, "STRUCTR_HOME": str(tmp_path / "home"), **configured_env(**overrides)}
     env.pop("STRUCTR_DATABASE_URL", None)
     command = [
         sys.executable,
@@ -625,15 +699,21 @@ def test_structr_webhooks_serve(tmp_path) -> None:
                 pass
             assert process.poll() is None and time.monotonic() < deadline, "did not start"
             time.sleep(0.1)
+        yield process, base
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+        process.output = output.decode()
+
+
+def test_structr_webhooks_serve(tmp_path) -> None:
+    with serve_command(tmp_path) as (process, base):
         body = body_of()
         response = httpx.post(
             f"{base}/webhooks/shopify", content=body, headers=shopify_headers(body)
         )
         assert response.status_code == 202
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
-    text = output.decode()
+    text = process.output
     # uvicorn shuts down gracefully, then re-raises the signal it caught.
     assert process.returncode in (0, -signal.SIGTERM), text
     assert "Application shutdown complete." in text
@@ -642,3 +722,105 @@ def test_structr_webhooks_serve(tmp_path) -> None:
         assert secret not in text
     db = CatalogDB.from_url(f"sqlite:///{tmp_path / 'home' / 'catalog.db'}")
     assert queue_counts(db) == {"pending": 1, "claimed": 0, "done": 0}
+
+
+# --- hostile requests -----------------------------------------------------------------------
+
+
+def _peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory so far (``VmHWM``), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc")
+
+
+def _send_raw(port: int, request: bytes) -> bytes:
+    """Send ``request`` on a fresh connection; the status line of the answer, or b""."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        # The server may stop reading and close; its answer can still be read.
+        with contextlib.suppress(OSError):
+            conn.sendall(request)
+        try:
+            return conn.makefile("rb").readline()
+        except OSError:
+            return b""
+
+
+def _head(port: int, headers: list[tuple[str, str]]) -> bytes:
+    lines = ["POST /webhooks/shopify HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+    lines += [f"{k}: {v}" for k, v in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def test_too_many_headers_get_431_before_anything_else(receiver, client) -> None:
+    body = body_of()
+    signed = [*shopify_headers(body).items(), ("Content-Length", str(len(body)))]
+    extra = [(f"X-Extra-{n}", "1") for n in range(100)]
+    status = _send_raw(receiver.port, _head(receiver.port, signed + extra) + body)
+    assert status.startswith(b"HTTP/1.1 431"), status
+    # The count is checked before routing: an unknown path is refused the same way.
+    unknown = _head(receiver.port, [*extra, ("Content-Length", "0")])
+    unknown = unknown.replace(b"/webhooks/shopify", b"/webhooks/nowhere")
+    assert _send_raw(receiver.port, unknown).startswith(b"HTTP/1.1 431")
+    big = [("X-Big", "x" * 17_000), ("Content-Length", "0")]
+    assert _send_raw(receiver.port, _head(receiver.port, big)).startswith(b"HTTP/1.1 4")
+    assert receiver.rows() == []
+    assert client.post("/webhooks/shopify", content=body, headers=dict(signed)).status_code == 202
+
+
+def test_huge_header_counts_are_refused_with_bounded_memory(tmp_path) -> None:
+    """10,000 and 1,000,000 headers: refused by the parser, memory barely moves."""
+    with serve_command(tmp_path) as (process, base):
+        port = int(base.rsplit(":", 1)[1])
+        before = _peak_rss_mib(process.pid)
+        for count in (10_000, 1_000_000):
+            headers = [*((f"X-H-{n}", "v") for n in range(count)), ("Content-Length", "2")]
+            status = _send_raw(port, _head(port, headers) + b"{}")
+            assert status.startswith((b"HTTP/1.1 400", b"HTTP/1.1 431")) or status == b"", status
+        growth = _peak_rss_mib(process.pid) - before
+        body = body_of()
+        normal = httpx.post(f"{base}/webhooks/shopify", content=body, headers=shopify_headers(body))
+        assert normal.status_code == 202
+    # Parsing 1,000,000 headers in full took about 120 MiB more.
+    assert growth < 20, f"peak memory grew by {growth:.1f} MiB"
+
+
+def test_a_body_slower_than_the_timeout_gets_408(db) -> None:
+    config = WebhookConfig.from_env(configured_env(STRUCTR_WEBHOOK_BODY_TIMEOUT_SECONDS="0.5"))
+    body = body_of()
+
+    async def trickle(port: int) -> tuple[bytes, float, bytes]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        headers = [*shopify_headers(body).items(), ("Content-Length", str(len(body)))]
+        writer.write(_head(port, headers))
+        started = time.monotonic()
+
+        async def drip() -> None:
+            for byte in body:
+                writer.write(bytes([byte]))
+                await writer.drain()
+                await asyncio.sleep(0.1)
+
+        dripping = asyncio.create_task(drip())
+        try:
+            status = await asyncio.wait_for(reader.readline(), timeout=5)
+            waited = time.monotonic() - started
+            rest = await asyncio.wait_for(reader.read(), timeout=5)  # then the server closes
+        finally:
+            dripping.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await dripping
+            writer.close()
+        return status, waited, rest
+
+    with serve(db, config) as running:
+        status, waited, rest = asyncio.run(trickle(running.port))
+        assert status.startswith(b"HTTP/1.1 408"), status
+        assert 0.4 < waited < 3
+        assert b"connection: close" in rest.lower()
+        assert b'"the body did not arrive within 0.5s"' in rest
+        with httpx.Client(base_url=running.base_url) as client:
+            response = client.post("/webhooks/shopify", content=body, headers=shopify_headers(body))
+        assert response.status_code == 202
+        assert len(running.rows()) == 1

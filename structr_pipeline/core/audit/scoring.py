@@ -22,9 +22,9 @@ from structr_pipeline.core.audit.rules import (
     RULES,
     AuditSettings,
 )
-from structr_pipeline.core.dedup.merge import sku_key
 from structr_pipeline.core.generation.copy import html_to_text
 from structr_pipeline.core.normalize import is_gtin_shaped, is_valid_gtin
+from structr_pipeline.core.values import sku_key
 
 # Generated copy that is published: written in this run or taken from the cache.
 USABLE_COPY = ("generated", "cached")

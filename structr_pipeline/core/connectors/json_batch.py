@@ -24,8 +24,10 @@ and it is counted like every other row. Deletes are collected, not turned into r
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,9 @@ from structr_pipeline.core.fields import (
 from structr_pipeline.core.issues import SourceFileError
 
 NUMBER_FIELDS = ("price", "compare_at_price", "cost_per_item", "inventory_qty", "weight_grams")
+
+# A Shopify payload error names its field first: "variants[0].price: '…' is not a price".
+_FIELD_FIRST = re.compile(r"([\w.\[\]]+): (.*)", re.DOTALL)
 
 # Maps every PIM item of a batch at once: (records, [(item index, reason)]).
 PimMapper = Callable[[list[dict[str, Any]]], tuple[list[dict[str, Any]], list[tuple[int, str]]]]
@@ -121,6 +126,29 @@ def _attributes(value: Any, where: str) -> dict[str, str]:
     return {str(k): _text(v) for k, v in value.items()}
 
 
+def _json_int(text: str) -> int | Decimal:
+    """A JSON integer; one too long for Python's ``int`` (over 4,300 digits) as a Decimal.
+
+    The Decimal reaches validation as its digits, which refuses the one cell as out of
+    range instead of the whole file failing to read.
+    """
+    try:
+        return int(text)
+    except ValueError:
+        return Decimal(text)
+
+
+def _shopify_record(payload: dict[str, Any]) -> dict[str, Any]:
+    """``shopify_product_record``, its errors naming the field as ``field '…'`` does."""
+    try:
+        return shopify_product_record(payload)
+    except ValueError as exc:
+        named = _FIELD_FIRST.fullmatch(str(exc))
+        if named is None:
+            raise
+        raise ValueError(f"field '{named.group(1)}': {named.group(2)}") from exc
+
+
 def _describe(envelope: dict[str, Any]) -> str:
     payload = envelope.get("payload") if isinstance(envelope.get("payload"), dict) else envelope
     for key in ("handle", "id", "external_id", "title"):
@@ -144,7 +172,7 @@ def _convert(envelope: Any) -> tuple[list[dict[str, Any]], str | None]:
         if topic == "products/delete":
             return [], shopify_external_id(payload)
         if topic in ("products/create", "products/update"):
-            return [shopify_product_record(payload)], None
+            return [_shopify_record(payload)], None
     elif source == "record":
         if topic == "product.delete":
             external_id = _text(payload.get("external_id") or payload.get("handle"))
@@ -175,7 +203,7 @@ def read_json_batch(
             if not line.strip():
                 continue
             try:
-                entries.append((number, json.loads(line)))
+                entries.append((number, json.loads(line, parse_int=_json_int)))
             except json.JSONDecodeError as exc:
                 raise SourceFileError(name, f"not valid JSON ({exc.msg})", line=number) from exc
     if not entries:

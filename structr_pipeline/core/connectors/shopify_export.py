@@ -2,20 +2,23 @@
 
 One row per variant, the product's fields on its first row (as Shopify's own export
 does), its images on the variant rows in position order and on image-only rows after
-them, and every attribute column after Shopify's own. Cells a spreadsheet would run as
-formulas are escaped. Importing the file again gives the same catalog.
+them, and every attribute column after Shopify's own. The file is RFC 4180 CSV (CRLF
+line ends) and cells a spreadsheet would run as formulas are escaped, both by
+``export.write_escaped_csv``. Importing the file again gives the same catalog.
 """
 
 from __future__ import annotations
 
 import csv
+import math
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from structr_pipeline.core.connectors.shopify_spec import CURRENT_HEADER
-from structr_pipeline.core.export import atomic_text, escape_formula, product_records
+from structr_pipeline.core.export import atomic_text, product_records, write_escaped_csv
 from structr_pipeline.core.fields import PRODUCT_FIELDS
 
 # Current-format column of each canonical field.
@@ -50,22 +53,46 @@ PRODUCT_LEVEL_FIELDS = tuple(f for f in PRODUCT_FIELDS if f != "handle")
 MONEY = ("price", "compare_at_price", "cost_per_item")
 
 
-def format_money(value: float | None) -> str:
-    """A money amount with two to four decimals (``29.9`` → ``29.90``, ``9.995`` → ``9.995``)."""
+def _plain_digits(value: float | int) -> str:
+    """A number in plain digits, never in exponent form, as short as it reads back exactly.
+
+    ``1e-05`` → ``0.00001``, ``1e+22`` → ``10000000000000000000000``; ``inf`` and ``nan``
+    stay as they are (validation refuses them), and ``-0.0`` is ``0``.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if value == 0:
+        return "0"
+    if isinstance(value, int):
+        return format(Decimal(value), "f")
+    # A float's shortest repr has at most 17 digits, so normalizing it is exact.
+    return format(Decimal(repr(value)).normalize(), "f")
+
+
+def format_money(value: float | int | str | None) -> str:
+    """A money amount with at least two decimals (``29.9`` → ``29.90``, ``9.995`` → ``9.995``).
+
+    Every digit is kept (``0.00001`` stays ``0.00001``, for validation to refuse rather
+    than to publish as ``0.00``); text, as a JSON record may carry, is passed on as it is.
+    """
     if value is None:
         return ""
-    text = f"{value:.4f}".rstrip("0")
+    if not isinstance(value, int | float):
+        return str(value)
+    text = _plain_digits(value)
+    if not any(c.isdigit() for c in text):
+        return text
     whole, _, fraction = text.partition(".")
     return f"{whole}.{fraction.ljust(2, '0')}"
 
 
-def format_number(value: float | int | None) -> str:
-    """A number as short as it reads back exactly (``250.0`` → ``250``)."""
+def format_number(value: float | int | str | None) -> str:
+    """A number as short as it reads back exactly, in plain digits (``250.0`` → ``250``)."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return repr(value) if isinstance(value, float) else str(value)
+    if not isinstance(value, int | float):
+        return str(value)
+    return _plain_digits(value)
 
 
 def _cell(name: str, value: Any) -> str:
@@ -94,15 +121,11 @@ def write_shopify_csv(products: pd.DataFrame | list[dict[str, Any]], path: Path)
                 extra.setdefault(key)
     known = set(CURRENT_HEADER)
     header = [*CURRENT_HEADER, *(key for key in extra if key not in known)]
-    written = 0
+    rows = (
+        [row.get(name, "") for name in header] for record in records for row in product_rows(record)
+    )
     with atomic_text(path, newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(header)
-        for record in records:
-            for row in product_rows(record):
-                writer.writerow([escape_formula(row.get(name, "")) for name in header])
-                written += 1
-    return written
+        return write_escaped_csv(f, header, rows)
 
 
 def product_rows(record: dict[str, Any]) -> list[dict[str, str]]:

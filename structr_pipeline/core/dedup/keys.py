@@ -14,6 +14,7 @@ import unicodedata
 from typing import NamedTuple
 
 from structr_pipeline.core.normalize import clean_text
+from structr_pipeline.core.values import fold_text
 
 MIN_MODEL_LENGTH = 4
 # A model number made of digits only (a part number such as 910-000153) needs more
@@ -49,8 +50,12 @@ def ascii_fold(text: str) -> str:
 
 
 def compact(text: str) -> str:
-    """Lower-case ASCII letters and digits only: ``"Sony PS-LX350H"`` → ``"sonypslx350h"``."""
-    return _NON_ALNUM.sub("", ascii_fold(text).lower())
+    """Lower-case ASCII letters and digits only: ``"Sony PS-LX350H"`` → ``"sonypslx350h"``.
+
+    The text is folded by ``values.fold_text`` first, so full-width, ligature and
+    case-folded spellings (``ß`` → ``ss``) give the same key.
+    """
+    return _NON_ALNUM.sub("", ascii_fold(fold_text(text)).lower())
 
 
 def normalize_model(value: str) -> str:
@@ -80,16 +85,17 @@ class TitleKeys(NamedTuple):
 def title_tokens(text: str) -> TitleKeys:
     """Split a title into words, model codes and joined codes.
 
-    Words are lower-cased runs of letters and digits, except that a model number is kept whole
-    (``PS-LX350H`` gives the word ``pslx350h``, not ``ps`` and ``lx350h``). Codes are the
-    model numbers in title order. Joined codes are a short letter word joined to the
-    model number after it (``MDR EX32LP/BLK`` gives ``mdrex32lpblk``).
+    Words are case-folded (``values.fold_text``) runs of letters and digits, except that a
+    model number is kept whole (``PS-LX350H`` gives the word ``pslx350h``, not ``ps`` and
+    ``lx350h``). Codes are the model numbers in title order. Joined codes are a short
+    letter word joined to the model number after it (``MDR EX32LP/BLK`` gives
+    ``mdrex32lpblk``).
     """
     words: list[str] = []
     codes: list[str] = []
     joined: list[str] = []
     previous = ""
-    for raw in _TOKEN_SPLIT.split(text.lower()):
+    for raw in _TOKEN_SPLIT.split(fold_text(text)):
         raw = raw.strip("-/.")
         if not raw:
             continue
@@ -153,7 +159,7 @@ def primary_code(title: str, codes: list[str], model: str = "") -> str:
 def brand_key(vendor: str, words: list[str]) -> str:
     """The brand as a key: the first word of the vendor, else the first word of the title."""
     if vendor:
-        parts = _ALNUM_RUNS.findall(vendor.lower())
+        parts = _ALNUM_RUNS.findall(fold_text(vendor))
         if parts:
             return parts[0]
     for word in words[:1]:

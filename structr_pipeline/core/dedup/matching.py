@@ -47,6 +47,7 @@ from structr_pipeline.core.dedup.keys import (
     title_tokens,
 )
 from structr_pipeline.core.normalize import clean_text, is_valid_gtin
+from structr_pipeline.core.values import fold_text
 
 MATCH_COLUMNS = ("title", "vendor", "description", "price", "sku", "barcode", "model")
 SIGNAL_COLUMNS = ("title", "model", "brand", "price", "description")
@@ -437,7 +438,7 @@ def _occurs(needle: str, haystack: str, title: str) -> bool:
         after_ok = end == len(haystack) or not haystack[end].isdigit()
         if before_ok and not after_ok:
             if kept is None:
-                folded = ascii_fold(title).lower()
+                folded = ascii_fold(fold_text(title)).lower()
                 kept = [i for i, c in enumerate(folded) if c.isascii() and c.isalnum()]
             after_ok = kept[end] > kept[end - 1] + 1
         if before_ok and after_ok:

@@ -41,7 +41,7 @@ from structr_pipeline.core.fields import (
     WARNINGS,
 )
 from structr_pipeline.core.normalize import is_valid_gtin
-from structr_pipeline.core.values import as_text
+from structr_pipeline.core.values import as_text, sku_key
 
 # Per product: is it new to the catalog, changed, or the same as the catalog has it.
 CHANGE = "_change"
@@ -59,11 +59,6 @@ POSSIBLE_COLUMNS: tuple[str, ...] = ("handle", "other_handle", "other_in", "scor
 
 _PUNCT = re.compile(r"[^\w]+")
 _SPACES = re.compile(r"\s+")
-
-
-def sku_key(sku: str) -> str:
-    """A SKU compared without case or whitespace (``' ab-12 '`` and ``'AB-12'`` agree)."""
-    return _SPACES.sub("", str(sku)).casefold()
 
 
 def gtin14(barcode: str) -> str:

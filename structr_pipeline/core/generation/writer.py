@@ -93,6 +93,7 @@ def write_copy(
     cached: Callable[[list[str]], dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]],
     skip: Collection[str] = frozenset(),
     fix_feedback: Mapping[str, str] | None = None,
+    on_result: Callable[[CopyResult], None] | None = None,
 ) -> list[CopyResult]:
     """Copy for each product record (``handle`` plus the keys ``product_facts`` reads).
 
@@ -106,6 +107,10 @@ def write_copy(
     those products is regenerated with the instructions fed back, in one bounded
     attempt (plus the one retry a malformed answer gets), cached under a key that
     includes the instructions.
+
+    ``on_result`` is called with each result the model produced, as soon as it is done
+    (from the event loop's thread), so the caller can keep paid work before the rest
+    finishes.
     """
     fixes = dict(fix_feedback or {})
     facts = [product_facts(p) for p in products]
@@ -115,6 +120,12 @@ def write_copy(
         for p, f in zip(products, facts, strict=True)
     ]
     hits = cached(keys)
+
+    async def reported(pending) -> CopyResult:
+        result = await pending
+        if on_result is not None:
+            on_result(result)
+        return result
 
     async def run_all() -> list[CopyResult]:
         tasks = []
@@ -128,14 +139,16 @@ def write_copy(
                 tasks.append(asyncio.sleep(0, result=done))
             else:
                 tasks.append(
-                    _write_one(
-                        provider,
-                        template,
-                        voice,
-                        product["handle"],
-                        product_facts_,
-                        key,
-                        fixes.get(product["handle"]),
+                    reported(
+                        _write_one(
+                            provider,
+                            template,
+                            voice,
+                            product["handle"],
+                            product_facts_,
+                            key,
+                            fixes.get(product["handle"]),
+                        )
                     )
                 )
         try:

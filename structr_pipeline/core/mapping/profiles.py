@@ -18,8 +18,11 @@ from typing import Any
 import yaml
 
 from structr_pipeline.core.fields import CANONICAL_FIELDS
+from structr_pipeline.core.safe_files import load_yaml, read_regular
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# Far more than a profile of a few hundred columns takes; a larger file is not read.
+MAX_PROFILE_BYTES = 1 << 20
 WEIGHT_UNITS: dict[str, float] = {
     "g": 1.0,
     "kg": 1000.0,
@@ -173,12 +176,14 @@ def _brand_voice(path: Path, voice: Any) -> dict[str, Any] | None:
 def load_profile(directory: Path, name: str) -> MappingProfile:
     """Read the profile ``name`` from ``directory``; ``ProfileError`` says what is wrong."""
     path = profile_path(directory, name)
-    if not path.is_file():
+    if not path.exists():
         found = sorted(p.stem for p in Path(directory).glob("*.yaml"))
         listed = ", ".join(found) if found else "none"
         raise ProfileError(f"no mapping profile '{name}' in {directory} (profiles there: {listed})")
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        content = load_yaml(read_regular(path, MAX_PROFILE_BYTES).decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
         raise ProfileError(f"{path}: not valid YAML: {exc}") from exc
     return _validated(path, name, content)

@@ -134,19 +134,23 @@ def test_configurable_with_labels_children_prices_and_handle_from_name(export):
     assert skus["TOTE-S-Red"]["weight_grams"] == pytest.approx(680.389, abs=0.001)
     assert skus["TOTE-S-Red"]["vendor"] == "Acme"
     assert skus["TOTE-S-Red"]["product_type"] == "Bags"
-    images = json.loads(skus["TOTE-S-Red"]["images"])
-    assert [(i["src"], i["alt"]) for i in images[:3]] == [
-        ("/t/o/tote.jpg", "Front"),
-        ("/t/o/tote-side.jpg", "Side"),
-        ("/t/o/tote-in-use.jpg", "In use"),
-    ]
+    # Magento's image paths are relative to the store's media URL: without the
+    # image_base_url option they are no URLs, so each is dropped and reported where it was.
+    assert skus["TOTE-S-Red"]["image_src"] == "" and skus["TOTE-S-Red"]["images"] == "[]"
     attributes = json.loads(skus["TOTE-S-Red"]["attributes"])
     assert attributes["material"] == "Canvas" and attributes["climate"] == "Dry|Wet"
     assert attributes["name [de]"] == "Segeltuchtasche"
     assert json.loads(skus["TOTE-L-Red"]["attributes"])["name [de]"] == "Segeltuchtasche-L-Rot"
     warnings = json.loads(skus["TOTE-S-Red"]["warnings"])
-    assert [w["check"] for w in warnings] == ["children_missing"]
+    assert [w["check"] for w in warnings] == ["children_missing"] + ["image_url_refused"] * 4
     assert "TOTE-XL-Red" in warnings[0]["message"]
+    assert [(w["line"], w["column"], w["value"]) for w in warnings[1:]] == [
+        (3, "base_image", "/t/o/tote-red.jpg"),
+        (2, "base_image", "/t/o/tote.jpg"),
+        (2, "additional_images", "/t/o/tote-side.jpg"),
+        (2, "additional_images", "/t/o/tote-in-use.jpg"),
+    ]
+    assert "image_base_url" in warnings[1]["message"]
     assert assembly.grouping.counts["store_view_rows"] == 3
 
 
@@ -199,4 +203,11 @@ def test_image_base_url_makes_urls_and_weight_unit_can_be_set(export):
     red = by_sku(result)["TOTE-S-Red"]
 
     assert red["image_src"] == "https://shop.example/media/catalog/product/t/o/tote-red.jpg"
+    images = json.loads(red["images"])
+    assert [(i["src"].rsplit("/", 1)[1], i["alt"]) for i in images[:3]] == [
+        ("tote.jpg", "Front"),
+        ("tote-side.jpg", "Side"),
+        ("tote-in-use.jpg", "In use"),
+    ]
+    assert "image_url_refused" not in red["warnings"]
     assert red["weight_grams"] == 1500.0

@@ -25,7 +25,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,7 +38,12 @@ from structr_pipeline.core.connectors.pim.auth import (
     build_authenticator,
 )
 from structr_pipeline.core.connectors.pim.config import PimConfigError, PimSource
-from structr_pipeline.core.connectors.pim.pagination import PageRequest, Paginator, find_path
+from structr_pipeline.core.connectors.pim.pagination import (
+    PageRequest,
+    Paginator,
+    announced_total,
+    find_path,
+)
 from structr_pipeline.core.connectors.pim.presets import (
     attach_includes,
     extract_items,
@@ -107,6 +113,14 @@ class PullResult:
     ``presets.attach_includes``); ``high_water_mark`` is the latest item timestamp seen,
     in UTC ISO 8601, or None; ``requests`` and ``retries`` count this pull's HTTP
     requests (token requests included) and repeated attempts; ``pages`` the list pages.
+
+    ``started_at`` (UTC ISO 8601) is when the first list page was answered, by the
+    server's clock (its ``Date`` header; ``server_clock``) or else by this machine's,
+    taken just before the first list request. Paging is not a snapshot: anything edited
+    after that moment may be missing from this pull, so an incremental pull continues
+    from ``started_at``, not from ``high_water_mark``. ``expected_total`` is the number
+    of items the server announced for the whole list (on its last page), or None;
+    ``missing`` how many fewer items the pull got.
     """
 
     items: list[dict[str, Any]]
@@ -114,6 +128,38 @@ class PullResult:
     requests: int
     retries: int
     pages: int = 0
+    started_at: str | None = None
+    server_clock: bool = False
+    expected_total: int | None = None
+
+    @property
+    def missing(self) -> int:
+        """How many fewer items than the server announced the pull got (0 if none)."""
+        if self.expected_total is None:
+            return 0
+        return max(0, self.expected_total - len(self.items))
+
+    def shortfall(self, source_name: str) -> str | None:
+        """What to tell the user when the pull got fewer items than announced, else None."""
+        if not self.missing:
+            return None
+        return (
+            f"PIM source '{source_name}': the server announced {self.expected_total} items "
+            f"but the pull got {len(self.items)} ({self.missing} missing): the list changed "
+            "during the pull, or the pagination settings stop too early"
+        )
+
+
+def _server_date(response: httpx.Response) -> datetime | None:
+    """The moment in the response's ``Date`` header, or None without a readable one."""
+    value = response.headers.get("date")
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class RateLimiter:
@@ -422,7 +468,11 @@ class PimClient:
                 raise ValueError(f"updated_since {updated_since!r} is not an ISO 8601 timestamp")
         requests_before, retries_before = self.requests, self.retries
         page_size = min(self.source.page_size, self._preset.max_page_size)
-        paginator = Paginator(pagination_for(self.source), page_size)
+        pagination = pagination_for(self.source)
+        paginator = Paginator(pagination, page_size)
+        started = datetime.now(UTC)
+        server_started: datetime | None = None
+        total: int | None = None
         request: PageRequest | None = paginator.first(
             list_url(self.source), list_params(self.source, since)
         )
@@ -441,6 +491,8 @@ class PimClient:
                 )
             made.add(request.key())
             response = self.request("GET", request.url, params=list(request.params) or None)
+            if pages == 0:
+                server_started = _server_date(response)
             body = self._json("GET", request.url, response)
             try:
                 page_items = extract_items(body, self.source)
@@ -472,15 +524,23 @@ class PimClient:
                     attempts=1,
                 )
             previous_ids = page_ids
+            total = announced_total(pagination, response, body)
             request = paginator.next(request, response, body, len(page_items))
         items = list(collected.values())
-        return PullResult(
+        result = PullResult(
             items=items,
             high_water_mark=self._high_water_mark(items),
             requests=self.requests - requests_before,
             retries=self.retries - retries_before,
             pages=pages,
+            started_at=iso_utc(server_started or started),
+            server_clock=server_started is not None,
+            expected_total=total,
         )
+        shortfall = result.shortfall(self.source.name)
+        if shortfall:
+            logger.warning("%s", shortfall)
+        return result
 
     def _high_water_mark(self, items: list[dict[str, Any]]) -> str | None:
         moments = [parse_timestamp(item_updated_at(item, self.source)) for item in items]

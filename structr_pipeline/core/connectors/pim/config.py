@@ -195,17 +195,23 @@ class PaginationConfig(_Model):
       actually received;
     * ``cursor``: the next cursor read from the body at ``cursor_path`` and sent as
       ``cursor_param``;
-    * ``link_header``: the URL of the ``Link: <…>; rel="next"`` response header;
+    * ``link_header``: the URL of the ``Link: <…>; rel="next"`` response header; the first
+      request carries ``page_param`` (``first_page``) and ``size_param``, as servers such
+      as json-server send no ``Link`` header without them (``page_param: null`` leaves
+      the page out, for APIs that refuse it);
     * ``next_url``: a URL read from the body at ``next_url_path`` (Akeneo's
       ``_links.next.href``);
     * ``none``: a single request.
 
-    Paging stops at an empty page, at the end the body announces (``total_path`` for
-    offsets, ``page_count_path`` for pages), or when there is no next cursor or URL.
+    Paging stops at an empty page, at the end the server announces (the item total at
+    ``total_path`` or, without one, in an ``X-Total-Count``, ``X-Total`` or
+    ``X-WP-Total`` header, for offsets; ``page_count_path`` for pages), or when there is
+    no next cursor or URL. Whatever the kind, a pull that ends with fewer items than the
+    announced total reports the shortfall.
     """
 
     kind: Literal["page", "offset", "cursor", "link_header", "next_url", "none"]
-    page_param: str = "page"
+    page_param: str | None = "page"
     first_page: int = 1
     size_param: str = "per_page"
     offset_param: str = "offset"
@@ -215,6 +221,12 @@ class PaginationConfig(_Model):
     next_url_path: str = "_links.next.href"
     total_path: str | None = None
     page_count_path: str | None = None
+
+    @model_validator(mode="after")
+    def _page_kind_needs_page_param(self) -> PaginationConfig:
+        if self.kind == "page" and not self.page_param:
+            raise ValueError("page_param: page paging needs the name of its page parameter")
+        return self
 
 
 class ImagesSpec(_Model):
@@ -288,7 +300,10 @@ class PimSource(_Model):
     picks the language of localized values, ``scope`` Akeneo's channel and ``currency``
     the price among several. ``field_map`` overrides the preset's mapping per field
     (``null`` unmaps one). ``full_resync_cron`` (in ``full_resync_timezone``) is when a
-    full pull replaces the incremental ones.
+    full pull replaces the incremental ones. ``incremental_overlap_s`` is how far before
+    the start of the previous pull an incremental pull asks from (default 300 s): it
+    covers clock differences and edits racing the pull; items it fetches again unchanged
+    are not passed on twice.
     """
 
     name: str
@@ -315,6 +330,7 @@ class PimSource(_Model):
     updated_since_param: str | None = None
     updated_since_format: str = "iso"
     write_back: WriteBackConfig = Field(default_factory=WriteBackConfig)
+    incremental_overlap_s: float = Field(default=300.0, ge=0, le=7 * 24 * 3600)
     full_resync_cron: str = "0 3 * * 0"
     full_resync_timezone: str = "UTC"
 

@@ -371,9 +371,13 @@ def _status(value: Any) -> str:
 
 
 def _finite(number: float, value: Any) -> float:
-    if not math.isfinite(number):
+    try:
+        result = float(number)
+    except OverflowError:
+        result = math.inf  # an integer too large for a float
+    if not math.isfinite(result):
         raise ValueError(f"'{_excerpt(value)}' is not a finite number")
-    return float(number)
+    return result
 
 
 def _money(value: Any, currency: str | None) -> float | None:

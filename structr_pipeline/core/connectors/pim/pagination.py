@@ -141,6 +141,28 @@ def _whole(value: Any) -> int | None:
     return None
 
 
+# Response headers in which servers announce how many items the whole list holds
+# (json-server and many REST APIs, GitLab-style APIs, WordPress).
+TOTAL_HEADERS = ("x-total-count", "x-total", "x-wp-total")
+
+
+def announced_total(config: PaginationConfig, response: httpx.Response, body: Any) -> int | None:
+    """How many items the server says the whole list holds, or None if it does not say.
+
+    The body's ``total_path`` when the source has one, else the first of
+    ``TOTAL_HEADERS`` the response carries.
+    """
+    if config.total_path is not None:
+        total = _whole(find_path(body, config.total_path))
+        if total is not None:
+            return total
+    for name in TOTAL_HEADERS:
+        total = _whole(response.headers.get(name))
+        if total is not None:
+            return total
+    return None
+
+
 class Paginator:
     """Builds the first request of a list and each next one from the last response."""
 
@@ -156,6 +178,8 @@ class Paginator:
             extra = {cfg.page_param: cfg.first_page, cfg.size_param: self.page_size}
         elif cfg.kind == "offset":
             extra = {cfg.offset_param: 0, cfg.limit_param: self.page_size}
+        elif cfg.kind == "link_header" and cfg.page_param:
+            extra = {cfg.page_param: cfg.first_page, cfg.size_param: self.page_size}
         elif cfg.kind in ("cursor", "link_header", "next_url"):
             extra = {cfg.size_param: self.page_size}
         return PageRequest(url, _params({**params, **extra}))
@@ -177,7 +201,7 @@ class Paginator:
             return PageRequest(previous.url, params, number)
         if cfg.kind == "offset":
             offset = (_whole(dict(previous.params).get(cfg.offset_param)) or 0) + count
-            total = _whole(find_path(body, cfg.total_path))
+            total = announced_total(cfg, response, body)
             if total is not None and offset >= total:
                 return None
             params = previous.with_params(**{cfg.offset_param: str(offset)})

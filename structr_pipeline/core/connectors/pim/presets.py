@@ -12,7 +12,8 @@ Four presets:
   ``sys.updatedAt[gt]``.
 * ``strapi``: the REST API of Strapi 4 (``data[].attributes``) and 5 (flat items with a
   ``documentId``), ``pagination[page]``/``pagination[pageSize]`` up to
-  ``meta.pagination.pageCount``, filtered with ``filters[updatedAt][$gt]``.
+  ``meta.pagination.pageCount`` (of ``meta.pagination.total`` items), filtered with
+  ``filters[updatedAt][$gt]``.
 * ``generic``: any JSON API; page/per-page paging, ``id`` and ``updated_at`` keys and an
   ``updated_since`` parameter unless the source says otherwise.
 
@@ -144,6 +145,7 @@ STRAPI = Preset(
         page_param="pagination[page]",
         size_param="pagination[pageSize]",
         page_count_path="meta.pagination.pageCount",
+        total_path="meta.pagination.total",
     ),
     params={"populate": "*", "sort": "id:asc"},
     field_map={

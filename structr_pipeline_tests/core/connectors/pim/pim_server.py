@@ -14,11 +14,16 @@ Routes:
   ``total``), ``/generic/cursor`` (``next_cursor``), ``/generic/link`` (``Link`` header,
   a bare array), all filtered by ``updated_since``; ``PATCH /generic/products/{id}``;
   ``POST /oauth/token``.
+* json-server: ``GET /jsonserver/products`` as json-server 0.17 answers it: a bare array,
+  ``_page``/``_limit`` paging with ``Link`` (first, prev, next, last) only when ``_page``
+  is given (``_limit`` alone is just the first items), ``X-Total-Count``, and the
+  inclusive filter ``updated_at_gte``.
 
 ``PimServerState`` holds the data and the behaviour a test asks for: which credentials
 the data routes demand, OAuth tokens that expire after some seconds or some uses,
-scripted faults (a status, ``Retry-After``, a delay) on chosen requests, and drift in the
-middle of offset paging. Every request is logged.
+scripted faults (a status, ``Retry-After``, a delay) on chosen requests, drift in the
+middle of offset paging, edits made right after a given generic page is served, and an
+inclusive ``updated_since``. Every request is logged.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -272,6 +278,20 @@ def generic_products() -> list[dict[str, Any]]:
     return products
 
 
+def jsonserver_products(count: int) -> list[dict[str, Any]]:
+    """``count`` products as a json-server ``db.json`` holds them, ids 1 … ``count``."""
+    return [
+        {
+            "id": n,
+            "title": f"Lamp {n}",
+            "sku": f"JS-{n:05d}",
+            "price": f"{n % 90 + 10}.00",
+            "updated_at": _iso(_ts(1 + n % 20)),
+        }
+        for n in range(1, count + 1)
+    ]
+
+
 # --------------------------------------------------------------------------- behaviour
 
 
@@ -339,6 +359,11 @@ class PimServerState:
             self.expired_token_rejections = 0
             self.drift_offset = False
             self.ignore_paging = False
+            # Page number of /generic/page → a function called (with the state, lock
+            # held) right after that page is served: an edit racing the pull.
+            self.after_generic_page: dict[int, Callable[[PimServerState], None]] = {}
+            self.inclusive_since = False
+            self.jsonserver = jsonserver_products(2500)
 
     # -- helpers used by the routes -------------------------------------------------
 
@@ -671,7 +696,9 @@ async def strapi_product_route(request: Request) -> Response:
 def _generic_filtered(request: Request, state: PimServerState) -> list[dict[str, Any]]:
     products = list(state.generic)
     since = _since(request, "updated_since")
-    if since is not None:
+    if since is not None and state.inclusive_since:
+        products = [p for p in products if _parse(p["updated_at"]) >= since]
+    elif since is not None:
         products = [p for p in products if _parse(p["updated_at"]) > since]
     return products
 
@@ -688,7 +715,12 @@ async def generic_list(request: Request) -> Response:
         page, size = _int(request, "page", 1), _int(request, "per_page", 10)
         if state.ignore_paging:
             page = 1
-        return JSONResponse({"items": products[(page - 1) * size : page * size], "page": page})
+        answer = JSONResponse({"items": products[(page - 1) * size : page * size], "page": page})
+        edit = state.after_generic_page.get(page)
+        if edit is not None:
+            with state.lock:
+                edit(state)
+        return answer
     if kind == "offset":
         offset, limit = _int(request, "offset", 0), _int(request, "limit", 10)
         chunk = products[offset : offset + limit]
@@ -738,6 +770,34 @@ async def generic_product(request: Request) -> Response:
     return JSONResponse(product)
 
 
+async def jsonserver_list(request: Request) -> Response:
+    """json-server 0.17's list: ``_page``/``_limit``, ``Link`` only with ``_page``."""
+    _, refused = await _guard(request)
+    if refused is not None:
+        return refused
+    state = _state(request)
+    products = list(state.jsonserver)
+    since = _since(request, "updated_at_gte")
+    if since is not None:
+        products = [p for p in products if _parse(p["updated_at"]) >= since]
+    total = len(products)
+    headers = {"X-Total-Count": str(total)}
+    if "_page" not in request.query_params:
+        limit = _int(request, "_limit", total)
+        return JSONResponse(products[:limit], headers=headers)
+    page, limit = _int(request, "_page", 1), _int(request, "_limit", 10)
+    last = max(1, -(-total // limit))
+    links = {"first": 1, "prev": page - 1, "next": page + 1, "last": last}
+    parts = []
+    for rel, number in links.items():
+        if 1 <= number <= last and (rel not in ("prev", "next") or number != page):
+            params = {**dict(request.query_params), "_page": str(number)}
+            url = f"{state.base_url}{request.url.path}?{urlencode(params)}"
+            parts.append(f'<{url}>; rel="{rel}"')
+    headers["Link"] = ", ".join(parts)
+    return JSONResponse(products[(page - 1) * limit : page * limit], headers=headers)
+
+
 def build_app(state: PimServerState) -> Starlette:
     """The Starlette app serving ``state``."""
     app = Starlette(
@@ -754,6 +814,7 @@ def build_app(state: PimServerState) -> Starlette:
             ),
             Route("/generic/products/{product_id:path}", generic_product, methods=["PATCH"]),
             Route("/generic/{kind:str}", generic_list),
+            Route("/jsonserver/products", jsonserver_list),
         ]
     )
     app.state.pim = state

@@ -400,3 +400,19 @@ def test_akeneo_malformed_values(values, reason):
     _, errors = records_from_items([{"identifier": "A", **values}], akeneo())
     assert len(errors) == 1 and errors[0].item_id == "A"
     assert reason in errors[0].reason
+
+
+def test_numbers_too_large_for_a_float_are_item_errors_not_a_failed_batch():
+    source = parse_source(
+        "gen", {"preset": "generic", "base_url": "https://api.example.com", "path": "/p"}
+    )
+    items = [
+        {"id": "huge", "title": "Huge", "price": 10**400},
+        {"id": "inf", "title": "Inf", "price": float("inf")},
+        {"id": "ok", "title": "Fine", "price": 10},
+    ]
+    records, errors = records_from_items(items, source)
+    assert [r["attributes"]["external_id"] for r in records] == ["gen:ok"]
+    found = {(e.item_id, e.field): e.reason for e in errors}
+    assert "is not a finite number" in found[("huge", "price")]
+    assert "is not a finite number" in found[("inf", "price")]
