@@ -22,13 +22,30 @@ from structr_pipeline.core.values import map_distinct
 
 # Characters that only get in the way in catalog text: BOMs inside cells, zero-width
 # spaces and joiners, soft hyphens.
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u2060\u00ad"), None)
+# A zero-width joiner is kept only where it joins two emoji (👨‍👩‍👧 is one family).
+_ZWJ = re.compile("\u200d")
+_EMOJI_SIDE = {"So", "Sk"}
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _ALL_WHITESPACE = re.compile(r"\s+")
 _FORMULA_MARKS = ("=", "+", "-", "@")
 # What the exporters escape with an apostrophe: formula marks and leading control characters.
 _ESCAPED_MARKS = (*_FORMULA_MARKS, "\t", "\r", "\n")
+
+
+def _joiner(text: str, at: int) -> str:
+    before = text[at - 1] if at else ""
+    if before == "\ufe0f" and at > 1:
+        before = text[at - 2]
+    after = text[at + 1] if at + 1 < len(text) else ""
+    joins_emoji = (
+        before
+        and after
+        and unicodedata.category(before) in _EMOJI_SIDE
+        and unicodedata.category(after) in _EMOJI_SIDE
+    )
+    return "\u200d" if joins_emoji else ""
 
 
 def clean_text(value: str, multiline: bool = False) -> str:
@@ -44,6 +61,8 @@ def clean_text(value: str, multiline: bool = False) -> str:
     if not value:
         return ""
     text = unicodedata.normalize("NFC", value.translate(_INVISIBLE))
+    if "\u200d" in text:
+        text = _ZWJ.sub(lambda m: _joiner(m.string, m.start()), text)
     if text[:1] == "'" and text[1:2] in _ESCAPED_MARKS:
         text = text[1:]
     if multiline:
@@ -81,6 +100,8 @@ WEIGHT_LIMIT = MONEY_LIMIT
 WHOLE_NUMBER_MIN = -(2**31)
 WHOLE_NUMBER_MAX = 2**31 - 1
 _MONEY_STEP = Decimal(1).scaleb(-MONEY_PLACES)
+# Half a cent: a smaller amount that is not zero would be shown and published as 0.00.
+_CENT_HALF = Decimal("0.005")
 _NON_FINITE = re.compile(r"(?i)[+-]?(?:inf(?:inity)?|nan)")
 _SHOWN_LENGTH = 40
 
@@ -164,11 +185,11 @@ def parse_price(value: str) -> tuple[float | None, str | None]:
     rounded = amount.quantize(_MONEY_STEP, rounding=ROUND_HALF_EVEN)
     if abs(rounded) >= MONEY_LIMIT:
         return None, too_large
-    if rounded.is_zero():
+    if rounded.is_zero() or abs(amount) < _CENT_HALF:
         if not amount.is_zero():
             return None, OutOfRange(
-                f"'{_shown(value)}' would become 0 at {MONEY_PLACES} decimal places, the most "
-                "a price keeps; write the amount with at most 4 decimals"
+                f"'{_shown(value)}' would be published as 0.00: a price that is not zero "
+                "must be at least 0.005"
             )
         return 0.0, None
     return float(rounded), None

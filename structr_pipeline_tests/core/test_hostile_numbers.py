@@ -83,24 +83,22 @@ def test_scientific_notation_stays_unreadable() -> None:
     [
         ("9999999999.9999", 9999999999.9999),
         ("12.34567", 12.3457),
-        ("0.00006", 0.0001),
-        ("0.00015", 0.0002),  # half-even
-        ("0.00025", 0.0002),  # half-even
-        ("0.0001", 0.0001),
+        ("1.00015", 1.0002),  # half-even
+        ("1.00025", 1.0002),  # half-even
+        ("0.005", 0.005),
     ],
 )
 def test_prices_keep_four_decimals_rounded_half_even(text: str, amount: float) -> None:
     assert parse_price(text) == (amount, None)
 
 
-@pytest.mark.parametrize("text", ["0.00001", "0.00005", "0,00004 €", "-0.00001"])
-def test_a_price_that_would_round_to_zero_is_refused(text: str) -> None:
+@pytest.mark.parametrize("text", ["0.00001", "0.00005", "0,00004 €", "-0.00001", "0.004"])
+def test_a_price_that_would_be_published_as_zero_is_refused(text: str) -> None:
     value, reason = parse_price(text)
     assert value is None
     assert isinstance(reason, OutOfRange)
     assert reason == (
-        f"'{text}' would become 0 at 4 decimal places, the most a price keeps; "
-        "write the amount with at most 4 decimals"
+        f"'{text}' would be published as 0.00: a price that is not zero must be at least 0.005"
     )
 
 
@@ -313,7 +311,7 @@ def test_json_numbers_go_through_the_same_checks(tmp_path) -> None:
     }
     messages = [e["message"] for text in result.rejected["errors"] for e in json.loads(text)]
     assert messages[0] == "'inf' is not a price: it is not a finite number"
-    assert "would become 0 at 4 decimal places" in messages[2]
+    assert "would be published as 0.00" in messages[2]
     assert "field 'variants[0].price': 'inf' is not a price" in messages[-1]
     (fine,) = result.valid.to_dict("records")
     assert (fine["handle"], fine["price"], fine["inventory_qty"]) == ("fine", 12.3457, 0)

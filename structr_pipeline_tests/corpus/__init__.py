@@ -1,0 +1,1 @@
+"""The hostile corpus: generated input files, each with the outcome a merchant expects."""
