@@ -58,7 +58,9 @@ def test_import_of_a_hostile_sheet_gives_strict_and_inert_bundle_files(cli_env) 
     reasons = [row[-1] for row in errors[1:]]
     assert reasons[0].startswith("line 2, column 'Variant Price': '1000")
     assert "out of range: a price must be below 10,000,000,000" in reasons[0]
-    assert reasons[1].startswith("line 3, column 'Variant Price': '0.00001' would become 0")
+    assert reasons[1].startswith(
+        "line 3, column 'Variant Price': '0.00001' would be published as 0.00"
+    )
     assert reasons[2].startswith("line 4, column 'Variant Inventory Qty': '99999999999999999999'")
     assert (errors[4][1], errors[4][-2]) == ("'\tTabbed", "'\r")
     assert (bundle / "errors.csv").read_bytes().count(b"\r\n") == len(errors)

@@ -640,6 +640,13 @@ def _emoji_variants_all_kept(bundle: Bundle) -> None:
     assert bundle.counts["rows_merged"] == 0
 
 
+# Titles without a single word (found by the property tests: the matcher's word index
+# is empty then).
+WORDLESS_SHEET = table(
+    [HANDLE, TITLE, SKU, PRICE],
+    [["bang", "!", "B-1", "5.00"], ["flag", "🇺🇸", "F-1", "6.00"], ["cup", "☕", "C-1", "7.00"]],
+)
+
 # --- numbers --------------------------------------------------------------------------------
 
 GOOGOL_400 = "1" + "0" * 400
@@ -948,6 +955,19 @@ CASES: tuple[Case, ...] = (
             ),
         ),
         check=_emoji_variants_all_kept,
+    ),
+    Case(
+        "wordless_titles",
+        "every title is punctuation or emoji only ('!', '🇺🇸', '☕')",
+        utf8(WORDLESS_SHEET),
+        "imports",
+        rows_in=3,
+        accepted=(2, 3, 4),
+        preserved=(
+            Preserved(2, "title", "!"),
+            Preserved(3, "title", "🇺🇸"),
+            Preserved(4, "title", "☕", shopify="Title"),
+        ),
     ),
     Case(
         "odd_numbers",

@@ -13,7 +13,7 @@ import io
 import json
 import math
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ MONEY_TEXT = re.compile(r"(0|[1-9]\d{0,9})\.\d{2,4}")
 WHOLE_TEXT = re.compile(r"-?(0|[1-9]\d*)")
 NUMBER_TEXT = re.compile(r"(0|[1-9]\d*)(\.\d+)?")
 INT32 = (-(2**31), 2**31 - 1)
+CENT = Decimal("0.01")
 
 
 def not_json(name: str) -> Any:
@@ -133,7 +134,7 @@ def _shopify_file_matches_the_products(bundle: Bundle) -> None:
             assert cell == "" or MONEY_TEXT.fullmatch(cell), (column, cell)
             if cell:
                 amount = Decimal(cell)
-                assert amount == 0 or amount.quantize(Decimal("0.01")) != 0, (
+                assert amount == 0 or amount.quantize(CENT, rounding=ROUND_HALF_UP) != 0, (
                     f"{row['URL handle']}: {column} {cell} is published as 0.00"
                 )
         qty = row.get("Inventory quantity", "")

@@ -260,7 +260,10 @@ def _confirmed_brands(
     firsts = pd.Series([w[0] if w else "" for w in words], dtype=object)
     starting = firsts.map(firsts.value_counts()).to_numpy()
     position = vocabulary.get_indexer(firsts)
-    containing = np.where(position >= 0, word_records[np.maximum(position, 0)], 0)
+    if len(word_records):
+        containing = np.where(position >= 0, word_records[np.maximum(position, 0)], 0)
+    else:  # no title in the batch has a word
+        containing = np.zeros(len(firsts), dtype=np.int64)
     confirmed = (starting >= 2) & (starting >= 0.5 * containing)
     return [
         b if vendor or ok else ""
