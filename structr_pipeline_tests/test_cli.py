@@ -59,6 +59,36 @@ def test_import_warns_about_held_back_products_with_count_reason_and_option(cli_
     assert "--option publish_products_with_errors=true" in output
 
 
+@pytest.mark.slow
+def test_import_reads_a_hash_delimited_file(cli_env) -> None:
+    sheet = cli_env / "export.csv"
+    sheet.write_text(
+        "sku#title#price#vendor#description\n"
+        'M-1#Stoneware mug, blue#12.00#Kiln#"Glazed: blue.\nHolds 300 ml; #1 seller"\n'
+        "C-2#Espresso cup#8.50#Kiln#Small\n",
+        encoding="utf-8",
+    )
+    analysed = CliRunner().invoke(app, ["analyze", str(sheet)])
+    assert analysed.exit_code == 0, analysed.output
+    assert "delimiter '#'" in analysed.output
+    result = CliRunner().invoke(app, ["import", str(sheet)])
+    assert result.exit_code == 0, result.output
+    (batch_dir,) = list((cli_env / "home" / "exports").iterdir())
+    products = [
+        json.loads(line) for line in (batch_dir / "products.jsonl").read_text().splitlines()
+    ]
+    assert [(p["title"], p["vendor"]) for p in products] == [
+        ("Stoneware mug, blue", "Kiln"),
+        ("Espresso cup", "Kiln"),
+    ]
+    assert products[0]["description_html"] == "Glazed: blue.\nHolds 300 ml; #1 seller"
+    variants = [p["variants"][0] for p in products]
+    assert [(v["sku"], v["price"], v["source_line"]) for v in variants] == [
+        ("M-1", 12.0, 2),
+        ("C-2", 8.5, 4),
+    ]
+
+
 def test_analyze_names_the_format_and_how_rows_group(cli_env, datasets_dir) -> None:
     path = datasets_dir / "magento2-sample-data" / "products.csv"
     result = CliRunner().invoke(app, ["analyze", str(path)])

@@ -12,8 +12,10 @@ import pandas as pd
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.core.dedup.merge import CHANGE, deduplicate, default_matcher
+from structr_pipeline.core.dedup.review import LISTED, MERGE_LISTED_OPTION
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.store.batches import get_batch
 from structr_pipeline.store.catalog import change_status, read_catalog
 
 PREVIEW_ROWS = 20
@@ -48,8 +50,12 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
         ),
         "possible_duplicates": dg.AssetOut(
             description=(
-                "Pairs of products the matcher scored in its uncertain band: not merged, "
-                "listed for a person to review."
+                "The review queue, ranked: products the file lists more than once first "
+                "(grouped; `merge_listed_duplicates=true` merges them), then pairs in the "
+                "matcher's uncertain band, each once with the evidence in words. Siblings "
+                "(products that differ only in colour, size, karat, capacity, pack or "
+                "edition) are not listed; their groups are in the `possible_variants` "
+                "metadata."
             ),
             kinds={"pandas"},
         ),
@@ -61,14 +67,23 @@ def deduplicate_batch(
     validated_products: pd.DataFrame,
     column_mapping: pd.DataFrame,
 ):
-    """Link duplicates by exact keys, then by fuzzy matching, and merge each group."""
+    """Link duplicates by exact keys, then by fuzzy matching, and merge each group.
+
+    Products the file lists more than once under handles of its own are shown first in
+    `possible_duplicates`; the batch option `merge_listed_duplicates=true` merges them.
+    """
     db = catalog.db()
     derived = column_mapping[column_mapping["derived"]]
+    try:
+        options = get_batch(db, context.partition_key).options or {}
+    except KeyError:  # a batch materialized without a manifest (no options)
+        options = {}
     result = deduplicate(
         validated_products,
         read_catalog(db),
         matcher=default_matcher(),
         handles_given="handle" not in set(derived["field"]),
+        merge_listed=bool(options.get(MERGE_LISTED_OPTION)),
     )
     products = result.products
     status = change_status(db, products)
@@ -102,8 +117,13 @@ def deduplicate_batch(
         output_name="possible_duplicates",
         metadata={
             "dagster/row_count": len(result.possible),
+            "listed_more_than_once": int((result.possible["kind"] == LISTED).sum()),
+            "sibling_groups": len(result.variants),
             "to_review": dg.MetadataValue.md(
-                _table(result.possible, ["handle", "other_handle", "other_in", "score", "rule"])
+                _table(result.possible, ["rank", "kind", "handle", "other_handle", "score", "rule"])
+            ),
+            "possible_variants": dg.MetadataValue.md(
+                _table(result.variants, ["title", "products", "handles", "differ_in"])
             ),
         },
     )

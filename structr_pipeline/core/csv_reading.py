@@ -21,6 +21,7 @@ import io
 import itertools
 import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,15 @@ from structr_pipeline.core.fields import PARSE_ERROR, SOURCE_LINE
 from structr_pipeline.core.issues import SourceFileError
 
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
-_TRIED_DELIMITERS = "tried ',', ';', tab, '|'"
+_TRIED_DELIMITERS = "tried ',', ';', tab, '|' and every other punctuation character in the header"
+# Share of the sampled records after the header that must have the header's cell count for
+# a delimiter outside ``DELIMITERS`` to be chosen (and below which a common one is not
+# clearly consistent).
+_RARE_CONSISTENCY = 0.95
+# Characters common inside header names and product text, never taken for a delimiter.
+_TEXT_CHARS = frozenset(".-_'/()&%+*!?=@$€£<>[]{}\u2018\u2019\u201c\u201d\u2013\u2014\u2026°™®©")
+# Control characters that files use as delimiters (ASCII file, group, record, unit separators).
+_SEPARATOR_CONTROLS = frozenset("\x1c\x1d\x1e\x1f")
 
 # Records (header included) parsed with each candidate delimiter to judge it.
 _SAMPLE_RECORDS = 51
@@ -44,7 +53,8 @@ _BINARY_CONTROL_SHARE = 0.10
 # The stdlib default (128 Ki characters) is too small for long HTML descriptions.
 _FIELD_SIZE_LIMIT = 16 * 1024 * 1024
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# The separator controls (\x1c-\x1f) are left out: a file may use them as its delimiter.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1b\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 _BREAK_CHAR = re.compile(r"[\r\n]")
 _BYTE_LINE_BREAK = re.compile(rb"\r\n?|\n")
@@ -86,12 +96,14 @@ def read_table(
 ) -> SourceTable:
     """Read a CSV-like file into a ``SourceTable`` of string cells.
 
-    The encoding (BOM, then strict UTF-8, cp1252, latin-1) and the delimiter (one of
-    ``, ; tab |``) are detected unless given (a mapping profile may fix them). The frame
-    has one row per record, the header names as columns (every cell a ``str``, missing
-    cells ``""``), then ``SOURCE_LINE`` (the 1-based physical line the record starts on)
-    and ``PARSE_ERROR`` ("" unless the record has a different number of cells than the
-    header). ``file_name`` (default: ``path.name``) is the name used in every error message.
+    The encoding (BOM, then strict UTF-8, cp1252, latin-1) and the delimiter (``, ; tab |``,
+    or another punctuation character of the header such as ``#`` ``^`` ``~`` ``:`` or
+    ``\\x1f`` when only it splits the records consistently) are detected unless given (a
+    mapping profile may fix them). The frame has one row per record, the header names as
+    columns (every cell a ``str``, missing cells ``""``), then ``SOURCE_LINE`` (the 1-based
+    physical line the record starts on) and ``PARSE_ERROR`` ("" unless the record has a
+    different number of cells than the header). ``file_name`` (default: ``path.name``) is
+    the name used in every error message.
 
     A UTF-8 file whose other lines are not UTF-8 has those lines read as cp1252; its
     ``encoding`` is then ``utf-8+cp1252`` and ``warnings`` names the lines.
@@ -364,50 +376,123 @@ def _reader(lines: Iterable[str], delimiter: str):
 def _detect_delimiter(name: str, text: str) -> str:
     """Pick the delimiter giving a multi-cell header and the most consistent cell counts.
 
+    ``DELIMITERS`` are judged first and win ties in their order. Any other punctuation
+    character of the header line (``_rare_candidates``) is then judged, and wins only when
+    no common delimiter gives a clearly consistent table and it does: at least one record
+    and at least ``_RARE_CONSISTENCY`` of the sampled records with the header's cell count.
     An Amazon template's ``TemplateType=`` row is not judged: its labels row is.
     """
     truncated = len(text) > _SAMPLE_CHARS
     sample = text[:_SAMPLE_CHARS]
-    best: tuple[float, int, int] | None = None
-    chosen = ""
     header_line = 1
+    common: tuple[tuple[float, int, int], str] | None = None
     for rank, delimiter in enumerate(DELIMITERS):
-        counts: list[int] = []
-        line = 1
-        reader = _reader(io.StringIO(sample, newline=""), delimiter)
-        try:
-            for cells in reader:
-                # An Amazon template's first row may hold only a few cells of metadata.
-                if not counts and (_is_blank(cells) or _starts_template(cells)):
-                    continue
-                if not counts:
-                    line = reader.line_num
-                counts.append(len(cells))
-                if len(counts) >= _SAMPLE_RECORDS:
-                    break
-            else:
-                if truncated and len(counts) > 1:
-                    counts.pop()  # the sample may have cut this record short
-        except csv.Error:
-            pass
-        if not counts:
+        judged = _judge(sample, delimiter, truncated)
+        if judged is None:
             continue
+        line, counts = judged
         if counts[0] == 1:
             header_line = line
             continue
-        rows = counts[1:]
-        consistency = sum(c == counts[0] for c in rows) / len(rows) if rows else 1.0
+        score = (_consistency(counts), counts[0], -rank)
+        if common is None or score > common[0]:
+            common = (score, delimiter)
+    if common is not None and common[0][0] >= _RARE_CONSISTENCY:
+        return common[1]
+    rare: tuple[tuple[float, int, int], str] | None = None
+    splitting: list[str] = []  # rare candidates giving a multi-cell header
+    for rank, delimiter in enumerate(_rare_candidates(sample)):
+        judged = _judge(sample, delimiter, truncated)
+        if judged is None or judged[1][0] == 1:
+            continue
+        counts = judged[1]
+        splitting.append(delimiter)
+        consistency = _consistency(counts)
+        if len(counts) < 2 or consistency < _RARE_CONSISTENCY:
+            continue
         score = (consistency, counts[0], -rank)
-        if best is None or score > best:
-            best, chosen = score, delimiter
-    if not chosen:
-        raise SourceFileError(
-            name,
-            f"could not find a column delimiter in the header ({_TRIED_DELIMITERS}); "
-            "every candidate gives a single column",
-            line=header_line,
+        if rare is None or score > rare[0]:
+            rare = (score, delimiter)
+    if rare is not None:
+        return rare[1]
+    if common is not None:
+        return common[1]
+    if splitting:
+        shown = ", ".join(_shown(d) for d in splitting)
+        reason = (
+            f"the common ones give a single column, and {shown} "
+            f"{'splits' if len(splitting) == 1 else 'split'} the header but not the records "
+            "into the same number of cells"
         )
-    return chosen
+    else:
+        reason = "every candidate gives a single column"
+    raise SourceFileError(
+        name,
+        f"could not find a column delimiter in the header ({_TRIED_DELIMITERS}); {reason}",
+        line=header_line,
+    )
+
+
+def _judge(sample: str, delimiter: str, truncated: bool) -> tuple[int, list[int]] | None:
+    """The header's line and the cell counts of the first records read with ``delimiter``.
+
+    Leading blank records and an Amazon template's ``TemplateType=`` row are passed over;
+    None when no record remains. ``truncated`` says the sample is the start of a longer
+    text, so its last record may be cut short and is not counted.
+    """
+    counts: list[int] = []
+    line = 1
+    reader = _reader(io.StringIO(sample, newline=""), delimiter)
+    try:
+        for cells in reader:
+            # An Amazon template's first row may hold only a few cells of metadata.
+            if not counts and (_is_blank(cells) or _starts_template(cells)):
+                continue
+            if not counts:
+                line = reader.line_num
+            counts.append(len(cells))
+            if len(counts) >= _SAMPLE_RECORDS:
+                break
+        else:
+            if truncated and len(counts) > 1:
+                counts.pop()
+    except csv.Error:
+        pass
+    return (line, counts) if counts else None
+
+
+def _consistency(counts: list[int]) -> float:
+    """The share of records after the header with as many cells as the header (1.0 if none)."""
+    rows = counts[1:]
+    return sum(c == counts[0] for c in rows) / len(rows) if rows else 1.0
+
+
+def _rare_candidates(sample: str) -> list[str]:
+    """The characters of the header line that could be an uncommon delimiter, in order.
+
+    The header line is the first with visible content, past an Amazon template's
+    ``TemplateType=`` row. Letters, digits, marks, spaces, the quote character, the
+    ``DELIMITERS`` and ``_TEXT_CHARS`` are left out.
+    """
+    line = ""
+    for match in re.finditer(r"[^\r\n]+", sample):
+        candidate = match.group()
+        if _VISIBLE.search(candidate) and not _starts_template([candidate]):
+            line = candidate
+            break
+    found: list[str] = []
+    for char in dict.fromkeys(line):
+        if char in DELIMITERS or char in _TEXT_CHARS or char == '"':
+            continue
+        category = unicodedata.category(char)
+        if category[0] in "PS" or char in _SEPARATOR_CONTROLS:
+            found.append(char)
+    return found
+
+
+def _shown(delimiter: str) -> str:
+    """A delimiter as a message names it: ``tab`` or the quoted character."""
+    return "tab" if delimiter == "\t" else repr(delimiter)
 
 
 class _EndOfInput:

@@ -65,6 +65,78 @@ def test_semicolon_file_with_commas_in_header_and_cells(tmp_path: Path) -> None:
     assert cells(table) == [["a, b", "c, d, e"], ["f", "g"]]
 
 
+def test_hash_delimited_file_with_quoted_multiline_cells(tmp_path: Path) -> None:
+    text = (
+        "id#title#description#price\n"
+        '1#Mug, blue#"Glazed stoneware.\nHolds 300 ml; #1 seller"#9.50\n'
+        '2#"Cap ""pro"""#"Cotton:\n\none size"#12\n'
+        "3#Bowl##7\n"
+    )
+    table = read_table(write(tmp_path, text))
+    assert table.delimiter == "#"
+    assert table.header == ["id", "title", "description", "price"]
+    assert cells(table) == [
+        ["1", "Mug, blue", "Glazed stoneware.\nHolds 300 ml; #1 seller", "9.50"],
+        ["2", 'Cap "pro"', "Cotton:\n\none size", "12"],
+        ["3", "Bowl", "", "7"],
+    ]
+    assert lines(table) == [2, 4, 7]
+    assert table.frame[PARSE_ERROR].eq("").all()
+
+
+@pytest.mark.parametrize("delimiter", ["^", "\x1f", "~", ":"])
+def test_uncommon_delimiters_are_detected(tmp_path: Path, delimiter: str) -> None:
+    rows = [["sku", "title", "price"], ["A-1", "Mug (blue) - 300 ml", "9.50"], ["B", "", "1"]]
+    text = "".join(delimiter.join(row) + "\n" for row in rows)
+    table = read_table(write(tmp_path, text))
+    assert table.delimiter == delimiter
+    assert table.header == rows[0]
+    assert cells(table) == rows[1:]
+
+
+def test_comma_wins_over_hash_and_colon_in_the_text(tmp_path: Path) -> None:
+    rows = [
+        ["Item #", "Title: short", "Note"],
+        ["1", "Mug #2: blue", "see #3: #4: #5"],
+        ["2", "Cup", "ratio 1:2:3 #a#b#c"],
+        ["3", "Bowl#Plate#Lid", "x:y"],
+    ]
+    text = "".join(",".join(row) + "\n" for row in rows)
+    table = read_table(write(tmp_path, text))
+    assert table.delimiter == ","
+    assert table.header == rows[0]
+    assert cells(table) == rows[1:]
+
+
+@pytest.mark.parametrize("header", ["Title", "Title (EN) - short/long", "Note: colour"])
+def test_a_single_column_is_not_split(tmp_path: Path, header: str) -> None:
+    text = f"{header}\nMug #1: blue\nCup\nBowl - large (v2)\n"
+    error = read_error(write(tmp_path, text))
+    assert error.line == 1
+    assert str(error).startswith(
+        "products.csv, line 1: could not find a column delimiter in the header "
+        "(tried ',', ';', tab, '|' and every other punctuation character in the header); "
+    )
+
+
+def test_hash_in_the_header_with_inconsistent_rows_is_not_picked(tmp_path: Path) -> None:
+    text = "id#title#price\n1#Mug#9\n2#Cup\n3\n4#Bowl#7#extra\n"
+    error = read_error(write(tmp_path, text))
+    assert str(error) == (
+        "products.csv, line 1: could not find a column delimiter in the header "
+        "(tried ',', ';', tab, '|' and every other punctuation character in the header); "
+        "the common ones give a single column, and '#' splits the header but not the "
+        "records into the same number of cells"
+    )
+
+
+def test_an_inconsistent_comma_is_kept_over_an_inconsistent_hash(tmp_path: Path) -> None:
+    text = "Name#Price, EUR#Stock\nMug, blue#9#3\nCup#8#2\nBowl#7\n"
+    table = read_table(write(tmp_path, text))
+    assert table.delimiter == ","
+    assert table.header == ["Name#Price", "EUR#Stock"]
+
+
 def test_frame_shape_and_dtypes(tmp_path: Path) -> None:
     table = read_table(write(tmp_path, "a,b,c\n1,,3\n4\n"))
     frame = table.frame
@@ -385,7 +457,8 @@ def test_no_delimiter_in_the_header(tmp_path: Path) -> None:
     assert error.line == 1
     assert str(error).startswith(
         "products.csv, line 1: could not find a column delimiter in the header "
-        "(tried ',', ';', tab, '|')"
+        "(tried ',', ';', tab, '|' and every other punctuation character in the header); "
+        "every candidate gives a single column"
     )
 
 

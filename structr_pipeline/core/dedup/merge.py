@@ -30,6 +30,20 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from structr_pipeline.core.dedup.matching import MatchSettings, match
+from structr_pipeline.core.dedup.review import (
+    FACT_COLUMNS,
+    LISTED,
+    MAX_KEY_HOLDERS,
+    QUEUE_COLUMNS,
+    VARIANT_COLUMNS,
+    Candidate,
+    Review,
+    VariantWords,
+    boilerplate,
+    build_queue,
+    is_placeholder,
+    renumber,
+)
 from structr_pipeline.core.fields import (
     ATTRIBUTES,
     IMAGES,
@@ -55,7 +69,8 @@ MERGE_COLUMNS: tuple[str, ...] = (
     "fields",
     "conflicts",
 )
-POSSIBLE_COLUMNS: tuple[str, ...] = ("handle", "other_handle", "other_in", "score", "rule")
+POSSIBLE_COLUMNS: tuple[str, ...] = QUEUE_COLUMNS
+LISTED_RULE = "listed more than once in the file (merged by merge_listed_duplicates)"
 
 _PUNCT = re.compile(r"[^\w]+")
 _SPACES = re.compile(r"\s+")
@@ -87,6 +102,9 @@ class DedupResult:
     merges: pd.DataFrame
     possible: pd.DataFrame
     rows_merged: int
+    variants: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(VARIANT_COLUMNS))
+    )
 
 
 @dataclass
@@ -183,6 +201,29 @@ class _RowIndex:
         return self._records[handle]
 
 
+def _fact_rows(
+    rows: dict[str, _RowIndex], nodes: list[tuple[str, str]]
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The rows (``review.FACT_COLUMNS``) of many products, read in one go per side."""
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for side in ("b", "c"):
+        handles = [h for s, h in nodes if s == side]
+        if not handles:
+            continue
+        index = rows[side]
+        parts = [index.positions(h) for h in handles]
+        columns = [c for c in FACT_COLUMNS if c in index.frame.columns]
+        picked = index.frame.iloc[np.concatenate(parts)][columns]
+        values = list(zip(*(picked[c].tolist() for c in columns), strict=True))
+        at = 0
+        for handle, part in zip(handles, parts, strict=True):
+            out[(side, handle)] = [
+                dict(zip(columns, v, strict=True)) for v in values[at : at + len(part)]
+            ]
+            at += len(part)
+    return out
+
+
 def _product(rows: dict[str, _RowIndex], node: tuple[str, str]) -> _Product:
     """Title and variants (option values → SKU key) of one batch or catalog product."""
     records = rows[node[0]].records(node[1])
@@ -262,6 +303,11 @@ def _shared_keys(
     np.minimum.at(lowest, codes, handle_codes)
     np.maximum.at(highest, codes, handle_codes)
     keep = (holders >= 2) & (in_batch >= 1) & (lowest != highest)
+    if name in ("sku", "gtin"):
+        # A SKU or barcode on many products is a placeholder (or a store-internal code),
+        # not evidence that they are one product.
+        distinct = ~pd.DataFrame({"c": codes, "h": handle_codes}).duplicated().to_numpy()
+        keep &= np.bincount(codes[distinct], minlength=n) <= MAX_KEY_HOLDERS
     table = table[keep[codes]]
     codes = codes[keep[codes]]
     if not len(table):
@@ -290,12 +336,12 @@ def _link_by_key(
     shared: list[tuple[str, list[tuple[str, str]]]],
     rule: str,
     rows: dict[str, _RowIndex],
-    possible: list[dict[str, Any]],
+    candidates: list[Candidate],
     handles_given: bool,
 ) -> None:
     """Link products that share a non-empty key, when merging them is safe.
 
-    Listed as possible duplicates for a person instead: two products the file itself
+    Left to the review (``review.Review``) instead: two products the file itself
     keeps apart under handles of its own (``handles_given``); a shared SKU or GTIN on
     products whose titles disagree; a shared name and brand on products whose variants
     collide (different variants with the same option values); two products that are
@@ -308,7 +354,7 @@ def _link_by_key(
             if links.peek(first) == links.peek(other) or _is_update_pair(links, first, other):
                 continue
             if handles_given and first[0] == other[0] == "b":
-                why = f"{rule}, but the file keeps them apart under two handles"
+                why = "the file keeps them apart under two handles"
             elif not links.can_link(first, other):
                 why = f"{rule} ({value}), but each is a catalog product of its own"
             elif rule == "same name and brand":
@@ -324,15 +370,8 @@ def _link_by_key(
             else:
                 why = f"{rule} ({value}), but the titles differ"
             if why:
-                possible.append(
-                    {
-                        "handle": other[1] if other[0] == "b" else first[1],
-                        "other_handle": first[1] if other[0] == "b" else other[1],
-                        "other_in": "catalog" if "c" in (first[0], other[0]) else "batch",
-                        "score": 1.0,
-                        "rule": why,
-                    }
-                )
+                mine, theirs = (other, first) if other[0] == "b" else (first, other)
+                candidates.append(Candidate(mine, theirs, 1.0, rule, note=why))
             else:
                 links.link(first, other, rule, 1.0)
 
@@ -370,8 +409,8 @@ SAFE_MODEL_SIGNAL = 0.9
 SAFE_TITLE_SIGNAL = 0.5
 # A pair whose model numbers (on both) are not at least of one series is not listed.
 REVIEW_MODEL_SIGNAL = 0.8
-# Possible duplicates listed per product: a person reviews the likeliest, not hundreds.
-REVIEW_PER_PRODUCT = 3
+# The matcher signals a fuzzy candidate carries to the review.
+SIGNALS = ("title", "model", "brand", "price")
 
 
 def default_matcher(workers: int = 1) -> Matcher:
@@ -391,10 +430,10 @@ def _fuzzy(
     rows: dict[str, _RowIndex],
     matcher: Matcher | None,
     handles_given: bool,
-) -> list[dict[str, Any]]:
+) -> list[Candidate]:
     """Fuzzy-match what the exact keys left: the batch's products with each other, and the
     products not linked to the catalog with the catalog's free products (those no batch
-    product is linked to). Merge the safe matches, list the unsure ones.
+    product is linked to). Merge the safe matches; return the unsure ones for review.
 
     The batch is matched with itself whole, updates of catalog products included, so a
     file imported again merges within itself as it did the first time.
@@ -403,7 +442,7 @@ def _fuzzy(
     if matcher is None or len(batch.handles) == 0:
         return []
     mine = _product_table(batch.frame, batch.handles, "b")
-    possible: list[dict[str, Any]] = []
+    found: list[Candidate] = []
     runs = [(mine, None)]
     if len(catalog.handles):
         linked = {links.find(node) for node in list(links.parent) if node[0] == "c"}
@@ -435,36 +474,14 @@ def _fuzzy(
             )
             if safe:
                 links.link(a, b, f"fuzzy match ({row.rule})", float(row.score))
-            elif own_handles and row.decision != "match":
-                # Alike names among a file's own products are the norm; only the
-                # confident matches are worth a person's look.
-                continue
             elif _signal(row.model, default=1.0) < REVIEW_MODEL_SIGNAL:
                 # Both have model numbers and they do not agree: a sibling product
                 # (another size, colour or year), not one for a person to review.
                 continue
             else:
-                possible.append(
-                    {
-                        "handle": a[1],
-                        "other_handle": b[1],
-                        "other_in": "catalog" if b[0] == "c" else "batch",
-                        "score": round(float(row.score), 3),
-                        "rule": str(row.rule),
-                    }
-                )
-    return _top_per_product(possible)
-
-
-def _top_per_product(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """At most ``REVIEW_PER_PRODUCT`` pairs per product, the highest scores first."""
-    kept: list[dict[str, Any]] = []
-    seen: dict[str, int] = defaultdict(int)
-    for pair in sorted(pairs, key=lambda p: (-p["score"], p["handle"], p["other_handle"])):
-        if seen[pair["handle"]] < REVIEW_PER_PRODUCT:
-            seen[pair["handle"]] += 1
-            kept.append(pair)
-    return kept
+                signals = {name: _signal(getattr(row, name), float("nan")) for name in SIGNALS}
+                found.append(Candidate(a, b, float(row.score), "fuzzy", signals=signals))
+    return found
 
 
 def _resolve(
@@ -519,7 +536,7 @@ def _same_options(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def _variant_keys(row: dict[str, Any]) -> tuple[list[str], str]:
     """The keys that identify a variant (its SKU and GTIN), and its option values."""
     keys = []
-    sku = sku_key(as_text(row.get("sku")))
+    sku = _evidence_sku(as_text(row.get("sku")))
     if sku:
         keys.append("sku:" + sku)
     gtin = gtin14(as_text(row.get("barcode")))
@@ -552,10 +569,16 @@ def _variant_collisions(frame: pd.DataFrame, hashes: dict[str, np.ndarray]) -> s
 _KEY_ROWS = 100_000
 
 
+def _evidence_sku(value: Any) -> str:
+    """A SKU key that can identify a product: "" for a placeholder (``sold out``, ``N/A``)."""
+    key = sku_key(value)
+    return "" if not key or is_placeholder(key) else key
+
+
 def _key_text(frame: pd.DataFrame, name: str) -> pd.Series:
     """One key of each row as text ("" when the row has none)."""
     if name == "sku":
-        return frame["sku"].map(sku_key)
+        return frame["sku"].map(_evidence_sku)
     if name == "gtin":
         return frame["barcode"].map(gtin14)
     if name == "name":
@@ -587,6 +610,7 @@ def deduplicate(
     catalog: pd.DataFrame,
     matcher: Matcher | None = None,
     handles_given: bool = True,
+    merge_listed: bool = False,
 ) -> DedupResult:
     """Merge the duplicates of a validated batch, within it and against ``catalog``.
 
@@ -594,7 +618,8 @@ def deduplicate(
     ``matcher`` (``dedup.matching.match`` with settings bound) finds fuzzy matches.
     ``handles_given`` says the file named its products' handles (a Shopify export) rather
     than having them derived from SKUs: two handles of one file are then never merged
-    with each other, only listed for review.
+    with each other, only listed for review (``review.build_queue``), unless
+    ``merge_listed`` asks to merge the products the file lists more than once.
     A batch product that duplicates a catalog product under another handle comes out as
     that catalog product, with the catalog's variants and the batch's merged. A batch
     product linked only to its own handle in the catalog is an ordinary update (its
@@ -614,11 +639,27 @@ def deduplicate(
         "c": _row_keys(catalog, ("sku", "gtin", "name")),
     }
     frames = {"c": catalog, "b": batch}
-    possible: list[dict[str, Any]] = []
+    candidates: list[Candidate] = []
     for rule, name in (("same SKU", "sku"), ("same GTIN", "gtin"), ("same name and brand", "name")):
         shared = _shared_keys(name, hashes, frames)
-        _link_by_key(links, shared, rule, rows, possible, handles_given)
-    possible += _fuzzy(links, rows, matcher, handles_given)
+        _link_by_key(links, shared, rule, rows, candidates, handles_given)
+    candidates += _fuzzy(links, rows, matcher, handles_given)
+    queue = build_queue(
+        Review(
+            partial(_fact_rows, rows),
+            VariantWords.of((batch, catalog)),
+            boilerplate(batch["description_html"].iloc[rows["b"].first_positions()]),
+            handles_given,
+        ),
+        candidates,
+    )
+    possible = queue.possible
+    if merge_listed and queue.listed_groups:
+        for members in queue.listed_groups:
+            for other in members[1:]:
+                if links.can_link(("b", members[0]), ("b", other)):
+                    links.link(("b", members[0]), ("b", other), LISTED_RULE, 1.0)
+        possible = renumber(possible[possible["kind"] != LISTED])
     collisions = _variant_collisions(batch, hashes["b"]) if len(batch) else set()
 
     groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
@@ -655,10 +696,9 @@ def deduplicate(
             plans.append((int(first_row[handle]), handle, [("b", handle)]))
     for position, survivor, sources in sorted(plans):
         taken.update(h for side, h in sources if side == "b")
-        product, variants, group_merges, notes, merged_count = _merge_group(
+        product, variants, group_merges, merged_count = _merge_group(
             survivor, [(side, h, rows[side].records(h)) for side, h in sources], links
         )
-        possible += notes
         rows_merged += merged_count
         merges.extend(group_merges)
         for n, variant in enumerate(variants):
@@ -671,7 +711,8 @@ def deduplicate(
     return DedupResult(
         products=products,
         merges=pd.DataFrame(merges, columns=list(MERGE_COLUMNS)),
-        possible=pd.DataFrame(possible, columns=list(POSSIBLE_COLUMNS)),
+        possible=possible,
+        variants=queue.variants,
         rows_merged=rows_merged,
     )
 
@@ -736,12 +777,13 @@ def _merge_record(survivor: str, handle: str, **values: Any) -> dict[str, Any]:
 
 def _merge_group(
     survivor: str, sources: list[tuple[str, str, list[dict[str, Any]]]], links: _Links
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], int]:
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], int]:
     """Merge the products of one group: product fields and images, then variants.
 
-    Returns the merged product's fields, its variant rows, the merge records, notes for
-    a person (the same SKU on variants with different options: both kept) and how many
-    batch rows were merged into another row.
+    Returns the merged product's fields, its variant rows, the merge records and how
+    many batch rows were merged into another row. Two variants of one product that share
+    a SKU or GTIN under different options are both kept (variants of one product are
+    never a duplicate pair; the audit reports the repeated SKU).
     """
     product = dict(sources[0][2][0])
     product["handle"] = survivor
@@ -773,7 +815,6 @@ def _merge_group(
     )
 
     variants: list[dict[str, Any]] = []
-    notes: list[dict[str, Any]] = []
     origin: list[str] = []
     slot_of: dict[str, int] = {}
     rows_merged = 0
@@ -791,17 +832,6 @@ def _merge_group(
             keys.append(("bare:" if ids else "options:") + options)
             found = [slot_of[k] for k in keys if k in slot_of]
             if found and not _same_options(variants[found[0]], row):
-                shared = next(k for k in keys if k in slot_of)
-                notes.append(
-                    {
-                        "handle": survivor,
-                        "other_handle": handle,
-                        "other_in": "catalog" if side == "c" else "batch",
-                        "score": 1.0,
-                        "rule": f"{shared} on two variants with different options "
-                        f"({_options(variants[found[0]])} and {_options(row)}); both kept",
-                    }
-                )
                 found = []
                 # The shared SKU or GTIN names another variant: this one is known by it
                 # only together with its option values.
@@ -845,7 +875,7 @@ def _merge_group(
                     conflicts=json.dumps(conflicts, ensure_ascii=False),
                 )
             )
-    return product, variants, merges, notes, rows_merged
+    return product, variants, merges, rows_merged
 
 
 def _typed_like(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
