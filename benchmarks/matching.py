@@ -7,10 +7,12 @@
     python benchmarks/matching.py --scale 1000000 [--workers 2]
 
 Each dataset is matched in two-table mode, the two files being two incoming batches, and
-scored on the "match" decisions only: one line ``<name> precision=… recall=… f1=…
-seconds=…`` where seconds is the wall time of ``match`` alone. ``--scale N`` times
-``match`` in within-frame mode on N synthetic rows (product variants written several
-ways) and prints ``scale rows=… candidates=… seconds=… peak_rss_mib=…``.
+scored on the "match" decisions: one line ``<name> precision=… recall=… f1=… seconds=…
+merge=N@P review=N@P`` where seconds is the wall time of ``match`` alone, ``merge`` the
+pairs in the merge band (``dedup.merge_band``: what deduplication merges unreviewed) and
+their precision, ``review`` those deduplication would list for review and theirs.
+``--scale N`` times ``match`` in within-frame mode on N synthetic rows (product variants
+written several ways) and prints ``scale rows=… candidates=… seconds=… peak_rss_mib=…``.
 
 The datasets are read from ``../shared/datasets`` beside the repository.
 """
@@ -30,7 +32,14 @@ import numpy as np
 import pandas as pd
 
 from structr_pipeline.core.csv_reading import read_table
-from structr_pipeline.core.dedup import MATCH_COLUMNS, MatchSettings, candidate_pairs, match
+from structr_pipeline.core.dedup import (
+    MATCH_COLUMNS,
+    MatchSettings,
+    candidate_pairs,
+    match,
+    merge_band,
+)
+from structr_pipeline.core.dedup.merge import REVIEW_MODEL_SIGNAL
 from structr_pipeline.core.fields import PARSE_ERROR, SOURCE_LINE
 from structr_pipeline.core.normalize import parse_price
 
@@ -71,19 +80,38 @@ NAMED = {
 
 
 @dataclass(frozen=True)
+class Band:
+    """How many pairs a band holds and the share of them that are true matches."""
+
+    pairs: int
+    precision: float
+
+    def text(self) -> str:
+        return f"{self.pairs}@{self.precision:.3f}"
+
+
+@dataclass(frozen=True)
 class Result:
-    """Precision, recall and F1 of the "match" decisions, and the seconds ``match`` took."""
+    """Precision, recall and F1 of the "match" decisions, the seconds ``match`` took, and
+    the merge and review bands."""
 
     precision: float
     recall: float
     f1: float
     seconds: float
+    merge: Band
+    review: Band
 
     def line(self, name: str) -> str:
         return (
             f"{name} precision={self.precision:.3f} recall={self.recall:.3f} "
-            f"f1={self.f1:.3f} seconds={self.seconds:.3f}"
+            f"f1={self.f1:.3f} seconds={self.seconds:.3f} "
+            f"merge={self.merge.text()} review={self.review.text()}"
         )
+
+
+def _band(pairs: set[tuple[int, int]], truth: set[tuple[int, int]]) -> Band:
+    return Band(len(pairs), len(pairs & truth) / len(pairs) if pairs else 0.0)
 
 
 def to_match_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -150,13 +178,24 @@ def evaluate(
     start = time.perf_counter()
     result = match(left_frame, right_frame, MatchSettings(workers=workers))
     seconds = time.perf_counter() - start
-    matched = result[result["decision"] == "match"]
-    found = set(zip(matched["left"].tolist(), matched["right"].tolist(), strict=True))
+    pairs = list(zip(result["left"].tolist(), result["right"].tolist(), strict=True))
+    matched = result["decision"].to_numpy() == "match"
+    found = {pair for pair, hit in zip(pairs, matched, strict=True) if hit}
     hits = len(found & truth)
     precision = hits / len(found) if found else 0.0
     recall = hits / len(truth) if truth else 0.0
     f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
-    return Result(precision, recall, f1, seconds)
+    merged = merge_band(result)
+    # Deduplication lists the rest, except pairs whose model numbers (on both) disagree.
+    listed = ~merged & (result["model"].fillna(1.0).to_numpy() >= REVIEW_MODEL_SIGNAL)
+    return Result(
+        precision,
+        recall,
+        f1,
+        seconds,
+        _band({p for p, m in zip(pairs, merged, strict=True) if m}, truth),
+        _band({p for p, m in zip(pairs, listed, strict=True) if m}, truth),
+    )
 
 
 def datasets_dir() -> Path:

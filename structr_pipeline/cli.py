@@ -164,6 +164,12 @@ def import_file(
     held = summary.get("held_back") or {}
     if held.get("products"):
         console.print(held_back_warning(held), soft_wrap=True)
+    from structr_pipeline.core.dedup.review import listed_note
+
+    counts = summary.get("counts") or {}
+    note = listed_note(counts.get("listed_more_than_once", 0), counts.get("listed_products", 0))
+    if note:
+        console.print(f"[yellow]Note[/] {note}", soft_wrap=True)
 
 
 def held_back_warning(held: dict) -> str:

@@ -59,6 +59,44 @@ def test_import_warns_about_held_back_products_with_count_reason_and_option(cli_
     assert "--option publish_products_with_errors=true" in output
 
 
+LISTED_TWICE = (
+    "Handle,Title,Body (HTML),Vendor,Variant SKU,Variant Price,Image Src\n"
+    "mug,Stoneware Mug,<p>Glazed by hand.</p>,Kiln,MUG-1,12.00,https://cdn.example.com/mug.jpg\n"
+    "mug-2,Stoneware Mug,<p>Glazed by hand.</p>,Kiln,MUG-2,12.00,https://cdn.example.com/mug.jpg\n"
+    "cup,Espresso Cup,<p>Small.</p>,Kiln,CUP-1,8.50,https://cdn.example.com/cup.jpg\n"
+)
+
+
+@pytest.mark.slow
+def test_import_tells_how_to_merge_products_listed_twice(cli_env) -> None:
+    sheet = cli_env / "products_export.csv"
+    sheet.write_text(LISTED_TWICE, encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", str(sheet)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "Note 1 product is listed more than once in this file (1 extra listing" in output
+    assert "--option merge_listed_duplicates=true" in output
+    merged_sheet = cli_env / "products_export_again.csv"
+    merged_sheet.write_text(LISTED_TWICE + "\n", encoding="utf-8")
+    merged = CliRunner().invoke(
+        app, ["import", str(merged_sheet), "--option", "merge_listed_duplicates=true"]
+    )
+    assert merged.exit_code == 0, merged.output
+    assert "Note" not in merged.output
+    summaries = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for path in (cli_env / "home" / "exports").glob("*/summary.json")
+    ]
+    (summary,) = [s for s in summaries if s["source_file"] == merged_sheet.name]
+    assert summary["counts"]["products"] == 2
+    assert summary["counts"]["listed_more_than_once"] == 0
+    # the catalog held both listings from the first import: the one merged away is
+    # archived, not left beside the product it was merged into
+    assert summary["counts"]["catalog_archived"] == 1
+    listing = CliRunner().invoke(app, ["batches", "show", summary["batch_id"]])
+    assert listing.exit_code == 0, listing.output
+
+
 @pytest.mark.slow
 def test_import_reads_a_hash_delimited_file(cli_env) -> None:
     sheet = cli_env / "export.csv"

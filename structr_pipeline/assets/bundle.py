@@ -13,6 +13,8 @@ from structr_pipeline.core.connectors.json_batch import is_json_batch
 from structr_pipeline.core.connectors.registry import source_header
 from structr_pipeline.core.connectors.shopify_export import write_shopify_csv
 from structr_pipeline.core.connectors.sources import read_batch_source
+from structr_pipeline.core.dedup.merge import retired_handles
+from structr_pipeline.core.dedup.review import LISTED
 from structr_pipeline.core.export import (
     build_summary,
     product_records,
@@ -26,7 +28,7 @@ from structr_pipeline.core.staged_folder import StagedFolder
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch, update_batch_status
-from structr_pipeline.store.catalog import archive_products, upsert_products
+from structr_pipeline.store.catalog import archive_handles, archive_products, upsert_products
 from structr_pipeline.store.quality import QualityRow, save_quality
 from structr_pipeline.store.stages import stages_of
 
@@ -75,6 +77,12 @@ def _audits(audited: pd.DataFrame, suffix: str = "") -> list[ProductAudit]:
     ]
 
 
+def _listed_counts(possible: pd.DataFrame) -> dict[str, int]:
+    """Extra listings of products the file lists more than once, and how many products."""
+    listed = possible[possible["kind"] == LISTED] if "kind" in possible.columns else possible[:0]
+    return {"listed_more_than_once": len(listed), "listed_products": listed["group"].nunique()}
+
+
 @dg.asset(
     partitions_def=import_batch,
     group_name=GROUP,
@@ -117,7 +125,8 @@ def product_bundle(
     folder and put in place just before the catalog upsert, the quality rows and the
     batch's `completed` status commit in one transaction; if any of it fails, the
     catalog is untouched and the previous bundle stays. The upsert is idempotent;
-    products a webhook or PIM batch deleted are archived, never removed.
+    products a webhook or PIM batch deleted are archived, never removed, and so are
+    catalog products merged into another at the user's request.
     """
     db = catalog.db()
     batch_id = context.partition_key
@@ -168,6 +177,7 @@ def product_bundle(
         with db.write():
             upsert = upsert_products(db, deduplicated_products, batch_id)
             archived = archive_products(db, deletes, batch_id) if deletes else []
+            archived += archive_handles(db, retired_handles(duplicate_merges), batch_id)
             save_quality(
                 db,
                 [
@@ -196,6 +206,7 @@ def product_bundle(
                         len(json.loads(t)) for t in duplicate_merges["merged_lines"]
                     ),
                     "possible_duplicates": len(possible_duplicates),
+                    **_listed_counts(possible_duplicates),
                     **{
                         f"copy_{status}": int(n)
                         for status, n in generated_copy["status"].value_counts().items()

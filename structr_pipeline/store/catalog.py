@@ -323,36 +323,52 @@ def archive_products(db: CatalogDB, external_ids: Iterable[str], batch_id: str) 
     ``archived`` catalog event is recorded. Its content hash is marked, so importing the
     product again counts as a change and brings it back. Returns the handles archived.
     """
-    now = datetime.now(UTC)
     archived: list[str] = []
     with db.write() as conn:
         for external_id in sorted(set(external_ids)):
             fragment = json.dumps({"external_id": external_id}, ensure_ascii=False)[1:-1]
             fragment = fragment.replace('": "', '":"')
-            rows = conn.execute(
-                sa.select(products.c.handle, products.c.content_hash).where(
-                    products.c.attributes.contains(fragment, autoescape=True),
-                    products.c.status != "archived",
-                )
-            ).all()
-            for handle, content_hash in rows:
-                conn.execute(
-                    products.update()
-                    .where(products.c.handle == handle)
-                    .values(
-                        status="archived",
-                        content_hash=f"archived:{content_hash}"[:64],
-                        last_batch_id=batch_id,
-                        updated_at=now,
-                    )
-                )
-                conn.execute(
-                    catalog_events.insert().values(
-                        handle=handle, kind="archived", batch_id=batch_id, at=now
-                    )
-                )
-                archived.append(handle)
+            archived += _archive(
+                conn, products.c.attributes.contains(fragment, autoescape=True), batch_id
+            )
     return archived
+
+
+def archive_handles(db: CatalogDB, handles: Iterable[str], batch_id: str) -> list[str]:
+    """Archive the live products with these handles (those merged into another product
+    at the user's request), as ``archive_products`` does. Returns the handles archived."""
+    wanted = sorted(set(handles))
+    archived: list[str] = []
+    with db.write() as conn:
+        for chunk in _chunks(wanted, _INSERT_CHUNK):
+            archived += _archive(conn, products.c.handle.in_(chunk), batch_id)
+    return archived
+
+
+def _archive(conn: sa.Connection, which: sa.ColumnElement[bool], batch_id: str) -> list[str]:
+    now = datetime.now(UTC)
+    rows = conn.execute(
+        sa.select(products.c.handle, products.c.content_hash).where(
+            which, products.c.status != "archived"
+        )
+    ).all()
+    for handle, content_hash in rows:
+        conn.execute(
+            products.update()
+            .where(products.c.handle == handle)
+            .values(
+                status="archived",
+                content_hash=f"archived:{content_hash}"[:64],
+                last_batch_id=batch_id,
+                updated_at=now,
+            )
+        )
+        conn.execute(
+            catalog_events.insert().values(
+                handle=handle, kind="archived", batch_id=batch_id, at=now
+            )
+        )
+    return [handle for handle, _ in rows]
 
 
 def products_from_source(db: CatalogDB, prefix: str) -> dict[str, str]:

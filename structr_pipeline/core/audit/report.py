@@ -39,6 +39,7 @@ from structr_pipeline.core.audit.scoring import (
     fix_feedback,
     summarize,
 )
+from structr_pipeline.core.dedup.review import listed_note
 from structr_pipeline.core.export import atomic_text
 from structr_pipeline.core.fields import SOURCE_LINE
 from structr_pipeline.core.issues import issues_from_json
@@ -152,6 +153,13 @@ def _badge(grade: str) -> str:
 
 def _chip(code: str, severity: str) -> str:
     return f'<span class="chip sev-{_e(severity)}">{_e(code)}</span>'
+
+
+def _listed(data: ReportData) -> str:
+    """How to merge the products the file lists more than once, if it does."""
+    counts = data.summary.get("counts") or {}
+    note = listed_note(counts.get("listed_more_than_once", 0), counts.get("listed_products", 0))
+    return note[:1].upper() + note[1:] + "." if note else ""
 
 
 def _section(anchor: str, title: str, body: str, note: str = "") -> str:
@@ -585,7 +593,7 @@ def render_report(data: ReportData) -> str:
                 "No possible duplicates.",
                 "possible_duplicates.csv",
             ),
-            "Pairs alike enough to review, not merged.",
+            " ".join(filter(None, ["Pairs alike enough to review, not merged.", _listed(data)])),
         ),
         _section(
             "merges",

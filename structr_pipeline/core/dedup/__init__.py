@@ -6,6 +6,7 @@ from structr_pipeline.core.dedup.matching import (
     MatchSettings,
     candidate_pairs,
     match,
+    merge_band,
     score_pairs,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "MatchSettings",
     "candidate_pairs",
     "match",
+    "merge_band",
     "score_pairs",
 ]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,11 +38,15 @@ from scipy import sparse
 
 from structr_pipeline.core.dedup.keys import (
     COLOURS,
+    LISTING_KINDS,
     ascii_fold,
     brand_key,
     code_core,
     colours,
     compact,
+    listing_kinds,
+    measures,
+    measures_conflict,
     normalize_model,
     primary_code,
     title_tokens,
@@ -50,7 +55,7 @@ from structr_pipeline.core.normalize import clean_text, is_valid_gtin
 from structr_pipeline.core.values import fold_text
 
 MATCH_COLUMNS = ("title", "vendor", "description", "price", "sku", "barcode", "model")
-SIGNAL_COLUMNS = ("title", "model", "brand", "price", "description")
+SIGNAL_COLUMNS = ("title", "model", "brand", "price", "description", "variant")
 RESULT_COLUMNS = ("left", "right", "score", "decision", "rule", *SIGNAL_COLUMNS)
 
 # Blocking. Each record brings RARE_WORDS of its rarest title words as keys.
@@ -73,16 +78,20 @@ MODEL_VALUES = {EQUAL: 1.0, SHARED: 0.95, CONTAINED: 0.9, SAME_CORE: 0.8, CONFLI
 CONFLICT_SIMILARITY = 0.5
 # The score is 1 / (1 + exp(-x)), x = TITLE_INTERCEPT + TITLE_SLOPE * title + the
 # evidence weight - BRAND_PENALTY (brands differ) - COLOUR_PENALTY (colours differ)
-# ± PRICE_WEIGHT (prices within / beyond a ratio of CLOSE_PRICE)
+# ± PRICE_WEIGHT (prices within / beyond a ratio of CLOSE_PRICE; FAR_PRICE_PENALTY
+# beyond FAR_PRICE) - QUANTITY_PENALTY (quantities differ: 500GB and 1TB)
 # + DESCRIPTION_WEIGHT * (description similarity - 0.5).
-EVIDENCE_WEIGHTS = {EQUAL: 4.5, SHARED: 3.0, CONTAINED: 2.5, SAME_CORE: 1.5, CONFLICT: -4.0}
+EVIDENCE_WEIGHTS = {EQUAL: 4.5, SHARED: 3.0, CONTAINED: 2.5, SAME_CORE: 1.5, CONFLICT: -5.0}
 TITLE_COSINE_SHARE = 0.25
 TITLE_INTERCEPT = -4.0
 TITLE_SLOPE = 8.0
 BRAND_PENALTY = 1.0
 COLOUR_PENALTY = 1.5
+QUANTITY_PENALTY = 3.0
 CLOSE_PRICE = 0.7
 PRICE_WEIGHT = 0.3
+FAR_PRICE = 0.4
+FAR_PRICE_PENALTY = 1.0
 DESCRIPTION_WEIGHT = 1.0
 
 # Candidate pairs scored at once: bounds the memory of match() whatever the input size.
@@ -117,12 +126,17 @@ class _Records:
     compact: np.ndarray  # title letters and digits only
     codes: list[list[str]]  # model numbers: title, joined, model and sku columns
     primary: np.ndarray  # the main model number ("" when none)
+    declared: np.ndarray  # the model column's model number ("" when none)
     core: np.ndarray  # the main model number without trailing letters (or itself)
     digits: np.ndarray  # the digits of the main model number
     primary_length: np.ndarray
+    primary_common: np.ndarray  # the main model number is on over MAX_CODE_RECORDS records
     core_length: np.ndarray
     brand: np.ndarray
     colour_mask: np.ndarray  # one bit per colour of keys.COLOURS
+    listing_mask: np.ndarray  # one bit per kind of keys.LISTING_KINDS (a kit, refurbished)
+    measures: list[dict[str, frozenset[float]]]  # the title's quantities (keys.measures)
+    measure_mask: np.ndarray  # one bit per dimension the title states a quantity in
     barcode: np.ndarray
     price: np.ndarray
     description: np.ndarray  # description words joined by spaces ("" when none)
@@ -173,18 +187,27 @@ def _prepare(left: pd.DataFrame, right: pd.DataFrame | None) -> _Records:
 
     # One string object per distinct word: a catalog repeats its words a great deal.
     shared: dict[str, str] = {}
-    words, codes, primary, brand, masks = [], [], [], [], []
+    words, codes, primary, brand, masks, declared, listing = [], [], [], [], [], [], []
+    listing_bits = {kind: 1 << i for i, kind in enumerate(LISTING_KINDS)}
     for title, vendor, model, sku in zip(titles, vendors, models, skus, strict=True):
         keys = title_tokens(title)
         extra = [c for c in (normalize_model(model), normalize_model(sku)) if _column_code(c)]
+        declared.append(extra[0] if extra and model else "")
         main = primary_code(title, keys.codes, model)
         words.append([shared.setdefault(w, w) for w in keys.words])
         codes.append(list(dict.fromkeys(keys.codes + keys.joined + extra)))
         primary.append(main)
         brand.append(brand_key(vendor, keys.words))
         masks.append(sum(colour_bits[c] for c in colours(keys.words, main)))
+        listing.append(sum(listing_bits[k] for k in listing_kinds(keys.words)))
 
     record_words, word_records, vocabulary, vectors = _tfidf(words, side)
+    holders = Counter(c for cs, p in zip(codes, primary, strict=True) for c in {*cs, p} if c)
+    quantities = [measures(t) for t in titles]
+    dimensions: dict[str, int] = {}
+    measure_mask = [
+        sum(1 << dimensions.setdefault(d, len(dimensions)) for d in q) for q in quantities
+    ]
     brand = _confirmed_brands(brand, vendors, words, vocabulary, word_records.sum(axis=1))
     description_words = [
         " ".join(title_tokens(clean_text(d)).words[:MAX_DESCRIPTION_WORDS]) if d else ""
@@ -199,12 +222,17 @@ def _prepare(left: pd.DataFrame, right: pd.DataFrame | None) -> _Records:
         compact=np.array([compact(t) for t in titles], dtype=object),
         codes=codes,
         primary=np.array(primary, dtype=object),
+        declared=np.array(declared, dtype=object),
         core=np.array([code_core(p) or p for p in primary], dtype=object),
         digits=np.array(["".join(filter(str.isdigit, p)) for p in primary], dtype=object),
         primary_length=np.array([len(p) for p in primary], dtype=np.int64),
+        primary_common=np.array([holders[p] > MAX_CODE_RECORDS for p in primary], dtype=bool),
         core_length=np.array([len(code_core(p) or p) for p in primary], dtype=np.int64),
         brand=np.array(brand, dtype=object),
         colour_mask=np.array(masks, dtype=np.int64),
+        listing_mask=np.array(listing, dtype=np.int64),
+        measures=quantities,
+        measure_mask=np.array(measure_mask, dtype=np.int64),
         barcode=np.array([b if is_valid_gtin(b) else "" for b in barcodes], dtype=object),
         price=np.concatenate([_prices(f) for f in frames]),
         description=np.array(description_words, dtype=object),
@@ -472,6 +500,27 @@ def _contained(
     return out
 
 
+def _declared_conflict(
+    records: _Records, a: np.ndarray, b: np.ndarray, evidence: np.ndarray
+) -> np.ndarray:
+    """Pairs whose model columns name two different model numbers, neither found in the
+    other record's title, with no agreement found otherwise or only a code shared in
+    their titles (a product line: ``XMS2`` on TWIN2X4096 and TWIN2X2048 memory kits).
+
+    A model column holds the maker's model number (a store's own code belongs in
+    ``sku``), so two that differ name two products.
+    """
+    da, db = records.declared[a], records.declared[b]
+    out = (da != "") & (db != "") & (da != db) & np.isin(evidence, (NO_EVIDENCE, SHARED))
+    for i in np.flatnonzero(out).tolist():
+        x, y = int(a[i]), int(b[i])
+        if _occurs(da[i], records.compact[y], records.title[y]) or _occurs(
+            db[i], records.compact[x], records.title[x]
+        ):
+            out[i] = False
+    return out
+
+
 def _cosine(vectors: sparse.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if not len(a):
         return np.zeros(0)
@@ -509,9 +558,11 @@ def _signals(
 
     pa, pb = records.primary[a], records.primary[b]
     has_codes = (pa != "") & (pb != "")
-    equal = has_codes & (pa == pb)
-    a_in_b = _contained(records, pa, records.primary_length[a], b, workers)
-    b_in_a = _contained(records, pb, records.primary_length[b], a, workers)
+    # A model number on many records (ddr3, as400, win32) names a line or a standard.
+    common_a, common_b = records.primary_common[a], records.primary_common[b]
+    equal = has_codes & (pa == pb) & ~common_a
+    a_in_b = _contained(records, pa, records.primary_length[a], b, workers) & ~common_a
+    b_in_a = _contained(records, pb, records.primary_length[b], a, workers) & ~common_b
     ca, cb = records.core[a], records.core[b]
     core_a_in_b = _contained(records, ca, records.core_length[a], b, workers)
     core_b_in_a = _contained(records, cb, records.core_length[b], a, workers)
@@ -533,8 +584,14 @@ def _signals(
     )
     ma, mb = records.colour_mask[a], records.colour_mask[b]
     colour_conflict = (ma != 0) & (mb != 0) & ((ma & mb) == 0)
-    # One series in two colours (MDREX32LPBLK, MDREX32LPWHI) is two products.
-    conflict |= (evidence == SAME_CORE) & colour_conflict
+    quantity_conflict = np.full(k, "", dtype=object)
+    for i in np.flatnonzero(records.measure_mask[a] & records.measure_mask[b]).tolist():
+        quantity_conflict[i] = measures_conflict(
+            records.measures[int(a[i])], records.measures[int(b[i])]
+        )
+    conflict |= _declared_conflict(records, a, b, evidence)
+    # One series in two colours (MDREX32LPBLK, MDREX32LPWHI) or two sizes is two products.
+    conflict |= (evidence == SAME_CORE) & (colour_conflict | (quantity_conflict != ""))
     evidence[conflict] = CONFLICT
     model = np.where(has_codes, code_similarity / 2, np.nan)
     for level, value in MODEL_VALUES.items():
@@ -565,15 +622,26 @@ def _signals(
     description[has_description] = (
         similarity(da[has_description], db[has_description], fuzz.token_set_ratio) / 100
     )
+    # 0 when colours, quantities or listing kinds differ, 1 when both name colours or
+    # quantities and they agree.
+    states = ((ma != 0) & (mb != 0)) | ((records.measure_mask[a] & records.measure_mask[b]) != 0)
+    variant = np.where(states, 1.0, np.nan)
+    variant[colour_conflict | (quantity_conflict != "")] = 0.0
+    # A kit, a refurbished unit or a compatible part beside the product alone.
+    listing_conflict = records.listing_mask[a] ^ records.listing_mask[b]
+    variant[listing_conflict != 0] = 0.0
     return {
         "title": title,
         "model": model,
         "brand": brand,
         "price": price,
         "description": description,
+        "variant": variant,
         "evidence": evidence,
         "model_key": model_key,
         "colour_conflict": colour_conflict,
+        "quantity_conflict": quantity_conflict,
+        "listing_conflict": listing_conflict,
     }
 
 
@@ -587,8 +655,10 @@ def _combine(signals: dict[str, np.ndarray]) -> np.ndarray:
         logit[evidence == level] += weight
     logit[signals["brand"] == 0] -= BRAND_PENALTY
     logit[signals["colour_conflict"]] -= COLOUR_PENALTY
+    logit[signals["quantity_conflict"] != ""] -= QUANTITY_PENALTY
     has_price = ~np.isnan(price)
     logit[has_price] += np.where(price[has_price] >= CLOSE_PRICE, PRICE_WEIGHT, -PRICE_WEIGHT)
+    logit[has_price & (price < FAR_PRICE)] -= FAR_PRICE_PENALTY - PRICE_WEIGHT
     has_description = ~np.isnan(description)
     logit[has_description] += DESCRIPTION_WEIGHT * (description[has_description] - 0.5)
     return 1 / (1 + np.exp(-logit))
@@ -603,11 +673,23 @@ _EVIDENCE_TEXT = {
 }
 
 
+_QUANTITY_TEXT = {"edition": "edition year", "seats": "number of users"}
+
+
 def _rules(signals: dict[str, np.ndarray]) -> list[str]:
     """One short text per pair saying what decided its score."""
     out = []
-    columns = ("evidence", "model_key", "title", "brand", "price", "colour_conflict")
-    for evidence, key, title, brand, price, colour_conflict in zip(
+    columns = (
+        "evidence",
+        "model_key",
+        "title",
+        "brand",
+        "price",
+        "colour_conflict",
+        "quantity_conflict",
+        "listing_conflict",
+    )
+    for evidence, key, title, brand, price, colour, quantity, listing in zip(
         *(signals[c].tolist() for c in columns), strict=True
     ):
         parts = []
@@ -616,8 +698,13 @@ def _rules(signals: dict[str, np.ndarray]) -> list[str]:
         parts.append(f"title {title:.2f}")
         if brand == 0:
             parts.append("brands differ")
-        if colour_conflict:
+        if colour:
             parts.append("colours differ")
+        if quantity:
+            parts.append(f"{_QUANTITY_TEXT.get(quantity, quantity)} differs")
+        if listing:
+            kinds = [k for i, k in enumerate(LISTING_KINDS) if listing >> i & 1]
+            parts.append(f"{' and '.join(kinds)} on one side only")
         if not math.isnan(price):
             parts.append(f"price ratio {price:.2f}")
         out.append("; ".join(parts))
@@ -681,9 +768,11 @@ def score_pairs(
     ``pairs`` holds positions as ``candidate_pairs`` returns them. Columns: ``left``,
     ``right``, ``score`` in [0, 1], ``rule`` (a short text: "model number PSLX350H on
     both; title 0.82") and the signals ``title``, ``model``, ``brand``, ``price``,
-    ``description`` (each in [0, 1], NaN where a side lacks the field). ``model`` is 1
-    for equal main model numbers, 0.95 for another shared one, 0.9 when one's is in the
-    other's title, 0.8 for one series, 0 for conflicting ones, else below 0.5.
+    ``description`` and ``variant`` (each in [0, 1], NaN where a side lacks the field).
+    ``model`` is 1 for equal main model numbers, 0.95 for another shared one, 0.9 when
+    one's is in the other's title, 0.8 for one series, 0 for conflicting ones, else below
+    0.5. ``variant`` is 0 when the titles name different colours or quantities (16GB and
+    32GB, 3 and 4 years, 2007 and 2008), 1 when they name some and agree.
     """
     records = _prepare(left, right)
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
@@ -695,6 +784,35 @@ def score_pairs(
         # Keys put the smaller position first; report the pairs as they were given.
         scored["left"], scored["right"] = pairs[:, 0], pairs[:, 1]
     return scored[["left", "right", "score", "rule", *SIGNAL_COLUMNS]]
+
+
+# The merge band: a match with identifying evidence (the same model number, or one's in
+# the other's title), a title at least this alike, no differing brand and no differing
+# colour or quantity. Everything else the matcher keeps is for a person to review.
+MERGE_MODEL_SIGNAL = 0.9
+MERGE_TITLE_SIGNAL = 0.5
+
+
+def merge_band(result: pd.DataFrame) -> np.ndarray:
+    """Which rows of a ``match`` result are in the merge band (a boolean per row).
+
+    Pairs on title similarity alone never are: alike names are common among a store's
+    own products, and a merge is hard to undo. The band was chosen so that its precision
+    stays at or above 0.97 on the benchmarks of ``benchmarks/matching.py``.
+    """
+
+    def signal(name: str, missing: float) -> np.ndarray:
+        if name not in result.columns:
+            return np.full(len(result), missing)
+        return result[name].astype(float).fillna(missing).to_numpy()
+
+    return (
+        (result["decision"].to_numpy() == "match")
+        & (signal("model", 0.0) >= MERGE_MODEL_SIGNAL)
+        & (signal("title", 0.0) >= MERGE_TITLE_SIGNAL)
+        & (signal("brand", 1.0) >= 0.5)
+        & (signal("variant", 1.0) >= 0.5)
+    )
 
 
 def _one_to_one(scored: pd.DataFrame, threshold: float) -> np.ndarray:
@@ -781,7 +899,8 @@ def match(
     left then right position, with ``decision`` "match" (score ≥ ``match_threshold`` and,
     in two-table mode with ``one_to_one``, kept by the greedy one-to-one assignment) or
     "review" (the band below, or a match that lost the assignment). Columns: left, right,
-    score, decision, rule, then the signals title, model, brand, price, description.
+    score, decision, rule, then the signals title, model, brand, price, description,
+    variant. ``merge_band`` tells which matches are certain enough to merge unreviewed.
 
     More than ``settings.max_records`` records are matched shard by shard (``shards``),
     so memory stays bounded whatever the input size: records of different brands in

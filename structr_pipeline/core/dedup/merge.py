@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
-from structr_pipeline.core.dedup.matching import MatchSettings, match
+from structr_pipeline.core.dedup.matching import MatchSettings, match, merge_band
 from structr_pipeline.core.dedup.review import (
     FACT_COLUMNS,
     LISTED,
@@ -349,6 +349,10 @@ def _link_by_key(
     its handle is an update: it is not linked to any other catalog product.
     """
     for value, nodes in shared:
+        # A batch product first: two catalog products are never compared (the catalog
+        # has decided), and two batch products that each update a catalog product of
+        # their own are compared as the file's two listings.
+        nodes = sorted(nodes, key=lambda node: node[0] != "b")
         for other in nodes[1:]:
             first = nodes[0]
             if links.peek(first) == links.peek(other) or _is_update_pair(links, first, other):
@@ -402,11 +406,6 @@ Matcher = Callable[[pd.DataFrame, pd.DataFrame | None], pd.DataFrame]
 
 # Titles (normalized) at least this alike name the same thing, for an exact-key merge.
 TITLE_AGREEMENT = 60
-# A fuzzy match merges only with identifying evidence beside a similar title and no
-# differing brand: the same (or a contained) model number. Title-only matches go to review:
-# a store's own products are often alike in name, and a merge is hard to undo.
-SAFE_MODEL_SIGNAL = 0.9
-SAFE_TITLE_SIGNAL = 0.5
 # A pair whose model numbers (on both) are not at least of one series is not listed.
 REVIEW_MODEL_SIGNAL = 0.8
 # The matcher signals a fuzzy candidate carries to the review.
@@ -458,21 +457,14 @@ def _fuzzy(
             left.drop(columns="node"), None if right is None else right.drop(columns="node")
         )
         other = left if right is None else right
-        for row in pairs.itertuples(index=False):
+        in_band = merge_band(pairs).tolist()
+        for row, band in zip(pairs.itertuples(index=False), in_band, strict=True):
             a = left["node"].iat[int(row.left)]
             b = other["node"].iat[int(row.right)]
             if a == b or links.peek(a) == links.peek(b):
                 continue
             own_handles = handles_given and right is None
-            safe = (
-                not own_handles
-                and row.decision == "match"
-                and _signal(row.model) >= SAFE_MODEL_SIGNAL
-                and _signal(row.title) >= SAFE_TITLE_SIGNAL
-                and _signal(row.brand, default=1.0) >= 0.5
-                and links.can_link(a, b)
-            )
-            if safe:
+            if band and not own_handles and links.can_link(a, b):
                 links.link(a, b, f"fuzzy match ({row.rule})", float(row.score))
             elif _signal(row.model, default=1.0) < REVIEW_MODEL_SIGNAL:
                 # Both have model numbers and they do not agree: a sibling product
@@ -546,8 +538,24 @@ def _variant_keys(row: dict[str, Any]) -> tuple[list[str], str]:
     return keys, "/".join(options)
 
 
-def _variant_collisions(frame: pd.DataFrame, hashes: dict[str, np.ndarray]) -> set[str]:
-    """Handles of products with two rows that may be the same variant (``_variant_keys``).
+def retired_handles(merges: pd.DataFrame) -> list[str]:
+    """The handles merged into another product (``merges``): a catalog product under one
+    of them is no longer a product of its own, and is archived when the batch publishes.
+
+    Only the user's ``merge_listed_duplicates`` joins two products the catalog holds;
+    other merges fold batch products that the catalog does not hold yet.
+    """
+    if merges.empty:
+        return []
+    moved = merges["merged_handle"] != merges["survivor_handle"]
+    return sorted(set(merges.loc[moved, "merged_handle"].astype(str)))
+
+
+def _variant_collisions(
+    frame: pd.DataFrame, hashes: dict[str, np.ndarray], repeats: bool = False
+) -> set[str]:
+    """Handles of products with two rows that may be the same variant (``_variant_keys``);
+    with ``repeats``, also those with two rows of the same option values under two SKUs.
 
     Found on hashes, so a rare hash collision only sends a product through the exact
     merge, which compares the keys themselves.
@@ -561,7 +569,7 @@ def _variant_collisions(frame: pd.DataFrame, hashes: dict[str, np.ndarray]) -> s
         suspect[usable] |= pairs.duplicated(keep=False).to_numpy()
     # A row without SKU and GTIN is the same variant as any row with its option values.
     same_options = pd.DataFrame({"handle": handles, "key": options}).duplicated(keep=False)
-    suspect |= same_options.to_numpy() & (sku == 0) & (gtin == 0)
+    suspect |= same_options.to_numpy() & (repeats | ((sku == 0) & (gtin == 0)))
     return set(frame["handle"].to_numpy()[suspect].tolist())
 
 
@@ -655,12 +663,13 @@ def deduplicate(
     )
     possible = queue.possible
     if merge_listed and queue.listed_groups:
+        # Asked for by the user, so even listings the catalog already holds as two
+        # products are merged: the one not kept is retired (``retired_handles``).
         for members in queue.listed_groups:
             for other in members[1:]:
-                if links.can_link(("b", members[0]), ("b", other)):
-                    links.link(("b", members[0]), ("b", other), LISTED_RULE, 1.0)
+                links.link(("b", members[0]), ("b", other), LISTED_RULE, 1.0)
         possible = renumber(possible[possible["kind"] != LISTED])
-    collisions = _variant_collisions(batch, hashes["b"]) if len(batch) else set()
+    collisions = _variant_collisions(batch, hashes["b"], merge_listed) if len(batch) else set()
 
     groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for node in list(links.parent):
@@ -697,7 +706,10 @@ def deduplicate(
     for position, survivor, sources in sorted(plans):
         taken.update(h for side, h in sources if side == "b")
         product, variants, group_merges, merged_count = _merge_group(
-            survivor, [(side, h, rows[side].records(h)) for side, h in sources], links
+            survivor,
+            [(side, h, rows[side].records(h)) for side, h in sources],
+            links,
+            repeats=merge_listed,
         )
         rows_merged += merged_count
         merges.extend(group_merges)
@@ -776,14 +788,19 @@ def _merge_record(survivor: str, handle: str, **values: Any) -> dict[str, Any]:
 
 
 def _merge_group(
-    survivor: str, sources: list[tuple[str, str, list[dict[str, Any]]]], links: _Links
+    survivor: str,
+    sources: list[tuple[str, str, list[dict[str, Any]]]],
+    links: _Links,
+    repeats: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], int]:
     """Merge the products of one group: product fields and images, then variants.
 
     Returns the merged product's fields, its variant rows, the merge records and how
     many batch rows were merged into another row. Two variants of one product that share
     a SKU or GTIN under different options are both kept (variants of one product are
-    never a duplicate pair; the audit reports the repeated SKU).
+    never a duplicate pair; the audit reports the repeated SKU). Variants of two merged
+    products with the same option values are one variant, whatever their SKUs; with
+    ``repeats`` (``merge_listed_duplicates``), so are those of one product.
     """
     product = dict(sources[0][2][0])
     product["handle"] = survivor
@@ -816,6 +833,7 @@ def _merge_group(
 
     variants: list[dict[str, Any]] = []
     origin: list[str] = []
+    owner: list[tuple[str, str]] = []
     slot_of: dict[str, int] = {}
     rows_merged = 0
     for side, handle, rows in sources:
@@ -840,9 +858,16 @@ def _merge_group(
                 keys = [f"{k}|{options}" for k in ids] + ids + ["options:" + options]
                 keys += [] if ids else ["bare:" + options]
             if not found:
+                # Another product of the group with these option values has this variant
+                # under another SKU: one product cannot sell one combination twice.
+                same = slot_of.get("options:" + options)
+                if same is not None and (repeats or owner[same] != (side, handle)):
+                    found = [same]
+            if not found:
                 slot_of.update(dict.fromkeys(keys, len(variants)))
                 variants.append(row)
                 origin.append(side)
+                owner.append((side, handle))
                 continue
             key = next(k for k in keys if k in slot_of)
             slot = found[0]

@@ -185,6 +185,8 @@ class Facts:
     description: str
     images: frozenset[str]
     variants: int
+    # (barcode, option values) of each variant with a barcode
+    keyed_gtins: frozenset[tuple[str, tuple[str, ...]]] = frozenset()
 
     @property
     def has_options(self) -> bool:
@@ -214,11 +216,13 @@ def facts(handle: str, records: list[dict[str, Any]]) -> Facts:
     """The facts of one product from its rows (as dicts, first row first)."""
     first = records[0]
     names = tuple(_option_name(as_text(first.get(f"option{n}_name"))) for n in (1, 2, 3))
-    combos = frozenset(
+    each = [
         tuple(_option_value(as_text(r.get(f"option{n}_value"))) for n in (1, 2, 3)) for r in records
-    )
+    ]
+    combos = frozenset(each)
     skus = {sku_key(as_text(r.get("sku"))) for r in records}
-    gtins = {as_text(r.get("barcode")).strip() for r in records}
+    barcodes = [as_text(r.get("barcode")).strip() for r in records]
+    gtins = set(barcodes)
     prices = []
     for r in records:
         try:
@@ -245,6 +249,11 @@ def facts(handle: str, records: list[dict[str, Any]]) -> Facts:
         description=as_text(first.get("description_html")).strip(),
         images=frozenset(_image_stem(as_text(i.get("src"))) for i in images if isinstance(i, dict)),
         variants=len(records),
+        keyed_gtins=frozenset(
+            (g.zfill(14), combo)
+            for g, combo in zip(barcodes, each, strict=True)
+            if is_valid_gtin(g)
+        ),
     )
 
 
@@ -482,9 +491,12 @@ class Review:
         conflicting_gtins = bool(a.gtins and b.gtins and not (a.gtins & b.gtins))
         if conflicting_gtins and not keys:
             return None
+        # Keys in common count when they cover the smaller product; a barcode alone on
+        # variants of other options (Brown at 80.00, Honey at 90.00) is a data error.
+        same_variants = bool(a.skus & b.skus or a.keyed_gtins & b.keyed_gtins)
         if same_name:
             said = ["same title and brand" if a.brand else "same title"]
-        elif keys and _covers(a, b) and _agree(a, b):
+        elif keys and _covers(a, b) and _agree(a, b) and same_variants:
             said = [f"titles agree ({a.title!r} and {b.title!r})"]
         elif safe_fuzzy:
             said = _fuzzy_words(candidate.signals)
@@ -592,6 +604,19 @@ def build_queue(review: Review, candidates: Iterable[Candidate]) -> Queue:
         )
     frame = pd.DataFrame(rows, columns=[c for c in QUEUE_COLUMNS if c != "rank"])
     return Queue(renumber(frame), _variant_frame(review, siblings), groups)
+
+
+def listed_note(listings: int, products: int) -> str:
+    """The sentence that tells a user the file lists products more than once, and how
+    to merge them; "" when it does not."""
+    if not listings:
+        return ""
+    many = "s are" if products != 1 else " is"
+    return (
+        f"{products} product{many} listed more than once in this file ({listings} extra "
+        f"listing{'s' if listings != 1 else ''}, first in possible_duplicates.csv); to merge "
+        f"each into one product, run again with --option {MERGE_LISTED_OPTION}=true"
+    )
 
 
 def renumber(queue: pd.DataFrame) -> pd.DataFrame:

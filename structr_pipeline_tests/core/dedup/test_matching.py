@@ -15,13 +15,17 @@ from structr_pipeline.core.dedup import (
     MatchSettings,
     candidate_pairs,
     match,
+    merge_band,
     score_pairs,
 )
 from structr_pipeline.core.dedup.keys import (
     is_model_code,
+    measures,
+    measures_conflict,
     normalize_model,
     primary_code,
     title_tokens,
+    trailing_code,
 )
 from structr_pipeline.core.dedup.matching import shards
 
@@ -75,6 +79,44 @@ def test_the_model_number_after_a_trailing_dash_is_the_main_one() -> None:
     assert primary_code("Sony VGN-CS180J/W Notebook", ["vgncs180jw"], model="VGN CS180") == (
         "vgncs180"
     )
+
+
+def test_versions_platforms_and_numbered_words_are_not_model_numbers() -> None:
+    assert title_tokens("home design architect series 3000 v10.0").codes == []
+    assert title_tokens("ae outlook 2007 win32 x64").codes == []
+    assert trailing_code("state standards - grade 6") == ""
+    assert trailing_code("Linksys Switch - EZXS88W") == "ezxs88w"
+    # "for RG-59" is a word and a cable standard, not the code forrg59
+    assert title_tokens("BNC Jack for RG-59 Set of 25").joined == []
+
+
+def test_quantities_are_read_per_dimension_in_one_unit() -> None:
+    assert measures("Seagate GoFlex 1 TB USB 2.0 Drive 6-Pack") == {
+        "storage": frozenset({1000.0}),
+        "count": frozenset({6.0}),
+    }
+    assert measures("SanDisk 500GB")["storage"] == frozenset({500.0})
+    assert measures("Canon 12.1 Megapixel 5x Zoom, 4 x 6 prints") == {
+        "resolution": frozenset({12.1}),
+        "zoom": frozenset({5.0}),
+    }
+    assert measures("Finale 2008 ( v. 10.5 ) - 5 users") == {
+        "edition": frozenset({2008.0}),
+        "version": frozenset({10.5}),
+        "seats": frozenset({5.0}),
+    }
+    assert measures("Power Supply 1,000 Watt")["power"] == frozenset({1000.0})
+
+
+def test_quantities_conflict_only_when_none_agrees() -> None:
+    assert measures_conflict(measures("500GB drive"), measures("1 TB drive")) == "storage"
+    # the same length written two ways agrees within the tolerance
+    assert measures_conflict(measures("HDMI cable 6 ft"), measures("HDMI cable 1.8m")) == ""
+    # years, versions and counts agree only when equal
+    assert measures_conflict(measures("Finale 2008"), measures("Finale 2007")) == "edition"
+    assert measures_conflict(measures("8GB 2x 4GB kit"), measures("4GB module")) == ""
+    # a dimension only one side states is no conflict
+    assert measures_conflict(measures("16GB card"), measures("SDHC card 10-pack")) == ""
 
 
 # --- blocking -----------------------------------------------------------------------
@@ -206,6 +248,64 @@ def test_same_brand_different_model_numbers_do_not_match() -> None:
     assert (scored["score"] < MatchSettings().match_threshold).all()
 
 
+def test_different_quantities_are_different_products() -> None:
+    left = frame(["Seagate FreeAgent GoFlex 500GB USB 2.0 Portable Hard Drive Black"])
+    right = frame(["Seagate FreeAgent GoFlex 1 TB USB 2.0 Portable Hard Drive Black"])
+    scored = score_pairs(left, right, np.array([[0, 0]])).iloc[0]
+    assert "storage differs" in scored["rule"]
+    assert scored["variant"] == 0.0
+    assert scored["score"] < MatchSettings().match_threshold
+    same = score_pairs(left, left, np.array([[0, 0]])).iloc[0]
+    assert same["variant"] == 1.0 and same["score"] > 0.9
+
+
+def test_model_columns_that_differ_name_different_products() -> None:
+    # a product line shared in the titles (XMS2) does not outweigh two model numbers
+    left = frame(["Corsair XMS2 2GB DDR2 Desktop Memory Kit"], model=["TWIN2X4096-6400C5C"])
+    right = frame(["Corsair XMS2 2GB DDR2 Desktop Memory Kit"], model=["TWIN2X2048-6400"])
+    scored = score_pairs(left, right, np.array([[0, 0]])).iloc[0]
+    assert scored["model"] == 0.0 and "model numbers differ" in scored["rule"]
+    assert "match" not in set(match(left, right)["decision"])
+    # a model column's number written in the other title agrees
+    titled = frame(["Corsair XMS2 2GB Memory Kit TWIN2X4096-6400C5C"], model=["CMX-1"])
+    assert score_pairs(left, titled, np.array([[0, 0]]))["model"].iloc[0] >= 0.9
+
+
+def test_a_model_number_on_many_records_is_no_evidence() -> None:
+    titles = [f"Kingston {size}GB DDR3 {kind} Memory" for size in (1, 2, 4) for kind in "ABC"]
+    records = frame(titles, model=["DDR3"] * len(titles))
+    scored = score_pairs(records, None, np.array([[0, 1]])).iloc[0]
+    assert "model number DDR3" not in scored["rule"]
+    assert scored["model"] < 0.9
+
+
+def test_the_merge_band_needs_identifying_evidence_and_no_conflict() -> None:
+    left = frame(
+        [
+            "Sony Turntable - PSLX350H",
+            "Lowepro Nova Camera Bag Black",
+            "Sony Bloggie MHS-TS20 Black",
+            "Kodak EasyShare M552 Digital Camera",
+        ]
+    )
+    right = frame(
+        [
+            "Sony PS-LX350H Belt-Drive Turntable",
+            "Lowepro Nova Camera Bag in Black",
+            "Sony Bloggie MHS-TS20 Silver",
+            "Kodak EasyShare M552 Digital Camera Accessory Kit",
+        ]
+    )
+    result = match(left, right)
+    assert set(decisions(result).values()) == {"match"} and len(result) == 4
+    pairs = zip(result["left"], result["right"], strict=True)
+    band = dict(zip(pairs, merge_band(result), strict=True))
+    # a model number merges; alike titles alone, two colours of one model and a camera
+    # beside its kit are reviewed
+    assert band == {(0, 0): True, (1, 1): False, (2, 2): False, (3, 3): False}
+    assert "bundle on one side only" in result["rule"].iloc[3]
+
+
 def test_a_pair_in_the_uncertain_band_is_for_review() -> None:
     left = frame(["Lowepro Camera Case Black"])
     right = frame(["Lowepro Camera Bag Silver"])
@@ -256,7 +356,7 @@ def test_empty_frames() -> None:
     assert result.empty
     assert list(result.columns) == [
         "left", "right", "score", "decision", "rule",
-        "title", "model", "brand", "price", "description",
+        "title", "model", "brand", "price", "description", "variant",
     ]  # fmt: skip
     two = frame(["Sony Turntable - PSLX350H", "Sony PS-LX350H Turntable"])
     assert match(empty, two).empty

@@ -22,10 +22,15 @@ import pytest
 
 from structr_pipeline.core.connectors.registry import map_table
 from structr_pipeline.core.csv_reading import read_table
-from structr_pipeline.core.dedup.merge import deduplicate, default_matcher
+from structr_pipeline.core.dedup.merge import deduplicate, default_matcher, retired_handles
 from structr_pipeline.core.dedup.review import LISTED, is_placeholder
 from structr_pipeline.core.validation import validate_products
-from structr_pipeline_tests.core.dedup.test_merge import NO_CATALOG, product, validated
+from structr_pipeline_tests.core.dedup.test_merge import (
+    NO_CATALOG,
+    catalog_frame,
+    product,
+    validated,
+)
 
 WOO_EXPORT = "woocommerce-product-export/wc-product-export-28-7-2024-1722216242241.csv"
 WOO_REPEATED = {
@@ -141,6 +146,69 @@ def test_merge_listed_duplicates_merges_the_repeated_listings(datasets_dir) -> N
     assert (result.possible["kind"] != LISTED).all()
     merged = result.merges[result.merges["survivor_handle"] == "belt"]
     assert set(merged["merged_handle"]) >= {f"belt-{n}" for n in range(2, 7)}
+    # every row is in a product or merged into one
+    assert len(result.products) + result.rows_merged == len(valid)
+    # the copies' variants are one variant each, whatever SKUs the copies carried, so
+    # no product sells one option combination twice (Shopify would refuse it)
+    products = result.products
+    options = ["handle", "option1_value", "option2_value", "option3_value"]
+    assert not products[options].fillna("").duplicated().any()
+    assert (products["handle"] == "belt").sum() == 1
+    hoodie = products[products["handle"] == "hoodie"]
+    assert set(zip(hoodie["option1_value"], hoodie["option2_value"], strict=True)) == {
+        ("Blue", "Yes"),
+        ("Red", "No"),
+        ("Green", "No"),
+        ("Blue", "No"),
+    }
+    assert len(hoodie) == 4
+
+
+def test_listings_the_catalog_already_holds_are_listed_and_merged_on_request(tmp_path) -> None:
+    rows = [
+        product("mug", "Stoneware Mug", "MUG-1", "12.00", Vendor="Kiln"),
+        product("mug-2", "Stoneware Mug", "MUG-2", "12.00", Vendor="Kiln"),
+        product("cup", "Espresso Cup", "CUP-1", "8.50", Vendor="Kiln"),
+    ]
+    # the file was imported once without the option: the catalog holds both listings
+    catalog = catalog_frame(tmp_path, rows)
+    batch = validated(tmp_path, rows)
+    listed = deduplicate(batch, catalog, matcher=default_matcher())
+    (row,) = listed.possible.to_dict("records")
+    assert (row["kind"], row["handle"], row["other_handle"], row["other_in"]) == (
+        LISTED,
+        "mug-2",
+        "mug",
+        "batch",
+    )
+    assert retired_handles(listed.merges) == []
+    merged = deduplicate(batch, catalog, matcher=default_matcher(), merge_listed=True)
+    assert sorted(merged.products["handle"]) == ["cup", "mug"]
+    assert merged.possible.empty
+    assert retired_handles(merged.merges) == ["mug-2"]
+
+
+def test_a_shared_barcode_on_other_options_is_not_a_listing_twice(tmp_path) -> None:
+    def grip(handle, title, option, sku, barcode, price):
+        return product(handle, title, sku, price, Vendor="Brooks", **{
+            "Option1 Name": "Color" if title else "", "Option1 Value": option,
+            "Variant Barcode": barcode,
+        })  # fmt: skip
+
+    rows = [
+        grip("ring-grips", "Brooks Leather Ring Grips", "Brown", "RING", "831273600792", "80.00"),
+        grip("slender-grips", "Brooks Slender Leather Grips", "Honey", "SL", "831273600792", "90"),
+        grip("slender-grips", "", "Brown", "SL-BR", "", "90.00"),
+        # the 43 cm size, listed on its own too: same SKU, barcode and option
+        grip("echo", "Echo", "43 cm", "MICRO-ECHO", "741360638518", "329.00"),
+        grip("echo", "", "47 cm", "ECHO-XS", "741360638624", "329.00"),
+        grip("micro-echo", "Micro Echo", "43 cm", "MICRO-ECHO", "741360638518", "329.00"),
+    ]  # fmt: skip
+    result = deduplicate(validated(tmp_path, rows), NO_CATALOG, matcher=default_matcher())
+    listed = {
+        frozenset((r["handle"], r["other_handle"])) for r in result.possible.to_dict("records")
+    }
+    assert listed == {frozenset({"echo", "micro-echo"})}
 
 
 def test_placeholder_skus_are_no_evidence(tmp_path) -> None:
