@@ -222,14 +222,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--make-catalog", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--make-batch", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.make_batch:
+        validated_batch(args.rows)
+        return 0
     if args.measure:
         print(measure(args.measure, args.catalog))
         return 0
     if args.make_catalog:
         catalog_after_first_import(args.make_catalog)
         return 0
-    # Each step in its own process, so that the peak measured is deduplication's alone.
+    # Each step in its own process, so that the peak measured is deduplication's alone
+    # (a child started by a large parent would report the parent's peak as its own).
+    rows = ["--rows", str(args.rows)]
+    subprocess.run([sys.executable, __file__, "--make-batch", *rows], check=True)
     parquet = validated_batch(args.rows)
     command = [sys.executable, __file__, "--measure", str(parquet)]
     if args.against_catalog:

@@ -45,9 +45,11 @@ _UNITS = (
 _QUANTITY = re.compile(rf"^\d+(?:x\d+)*(?:{_UNITS})$")
 # 8port, 2way, 16bit, 3shelf: a count and a word.
 _COUNTED_WORD = re.compile(r"^\d{1,2}[a-z]{3,}$")
-# 802.11g and f/3.5-5.6 (Wi-Fi standards and lens apertures), win32 and x64 (platforms).
+# 802.11g and f/3.5-5.6 (Wi-Fi standards and lens apertures), win32 and x64 (platforms),
+# class10 (a memory card's speed class), rg59 and cat5e (cable standards).
 _SPEC = re.compile(
-    r"^(?:802\d+[a-z]*|f\d{2,}|\d+(?:ghz|mhz|gb|tb|mb)\d*|win(?:16|32|64|95|98)|x(?:64|86))$"
+    r"^(?:802\d+[a-z]*|f\d{2,}|\d+(?:ghz|mhz|gb|tb|mb)\d*|win(?:16|32|64|95|98)|x(?:64|86)"
+    r"|class\d{1,2}|rg\d{1,3}|cat\d[a-z]?)$"
 )
 # Tokens that look like model numbers once compacted but are a version (v10.0, v.2.1)
 # or a count of something (215-Sheet, 12-Outlet).

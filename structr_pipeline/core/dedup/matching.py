@@ -9,8 +9,10 @@ that describe the same product, in three steps:
    each record only meets the ``WINDOW`` records whose titles sort next to it, so the
    number of candidates grows about linearly with the number of records.
 2. ``score_pairs`` measures each candidate: title similarity (TF-IDF cosine and token-set
-   ratio), model-number agreement or conflict, brand, colour, price ratio and description
-   similarity, and adds them up as weighted evidence into one score in [0, 1].
+   ratio), model-number agreement or conflict (model columns that name two numbers
+   conflict), brand, colour, quantities (16GB and 32GB, 2007 and 2008), price ratio and
+   description similarity, and adds them up as weighted evidence into one score in
+   [0, 1].
 3. ``match`` keeps the pairs scoring at least ``review_threshold``. In two-table mode a
    pair at or above ``match_threshold`` is a "match" when it also wins the greedy
    one-to-one assignment (best score first); everything else kept is "review".
@@ -19,7 +21,8 @@ More than ``MatchSettings.max_records`` records are first cut into shards (``sha
 a brand's records kept together, and each shard is matched on its own, so that the
 memory ``match`` needs is bounded whatever the input size.
 
-The rules and weights were chosen by hand on the Abt-Buy benchmark, without training.
+The rules and weights were chosen by hand on the Abt-Buy and Amazon-Google benchmarks,
+without training. ``merge_band`` tells which matches are certain enough to merge unreviewed.
 """
 
 from __future__ import annotations
@@ -500,6 +503,19 @@ def _contained(
     return out
 
 
+def _extends(short: np.ndarray, long: np.ndarray) -> np.ndarray:
+    """Whether each ``long`` model number is ``short`` and more: three characters or more,
+    or a digit (a colour or region suffix, ``WH`` or ``B``, keeps one product)."""
+
+    def more(x: str, y: str) -> bool:
+        tail = y[len(x) :] if x and y.startswith(x) else ""
+        return len(tail) >= 3 or any(c.isdigit() for c in tail)
+
+    return np.fromiter(
+        (more(x, y) for x, y in zip(short, long, strict=True)), dtype=bool, count=len(short)
+    )
+
+
 def _declared_conflict(
     records: _Records, a: np.ndarray, b: np.ndarray, evidence: np.ndarray
 ) -> np.ndarray:
@@ -563,6 +579,9 @@ def _signals(
     equal = has_codes & (pa == pb) & ~common_a
     a_in_b = _contained(records, pa, records.primary_length[a], b, workers) & ~common_a
     b_in_a = _contained(records, pb, records.primary_length[b], a, workers) & ~common_b
+    # NX-3DG is in the title of the NX-3DGLRK, a longer model of its series: not the same.
+    a_in_b &= ~_extends(pa, pb)
+    b_in_a &= ~_extends(pb, pa)
     ca, cb = records.core[a], records.core[b]
     core_a_in_b = _contained(records, ca, records.core_length[a], b, workers)
     core_b_in_a = _contained(records, cb, records.core_length[b], a, workers)
@@ -787,18 +806,21 @@ def score_pairs(
 
 
 # The merge band: a match with identifying evidence (the same model number, or one's in
-# the other's title), a title at least this alike, no differing brand and no differing
-# colour or quantity. Everything else the matcher keeps is for a person to review.
+# the other's title), a title at least this alike, no differing brand, colour, quantity
+# or kind of listing, and prices not far apart. Everything else the matcher keeps is for
+# a person to review.
 MERGE_MODEL_SIGNAL = 0.9
 MERGE_TITLE_SIGNAL = 0.5
+# Prices further apart than this ratio are not one product's (a camera and its cover).
+MERGE_PRICE_SIGNAL = 0.25
 
 
 def merge_band(result: pd.DataFrame) -> np.ndarray:
     """Which rows of a ``match`` result are in the merge band (a boolean per row).
 
     Pairs on title similarity alone never are: alike names are common among a store's
-    own products, and a merge is hard to undo. The band was chosen so that its precision
-    stays at or above 0.97 on the benchmarks of ``benchmarks/matching.py``.
+    own products, and a merge is hard to undo. ``benchmarks/matching.py`` prints the
+    band's size and precision on each benchmark.
     """
 
     def signal(name: str, missing: float) -> np.ndarray:
@@ -812,6 +834,7 @@ def merge_band(result: pd.DataFrame) -> np.ndarray:
         & (signal("title", 0.0) >= MERGE_TITLE_SIGNAL)
         & (signal("brand", 1.0) >= 0.5)
         & (signal("variant", 1.0) >= 0.5)
+        & (signal("price", 1.0) >= MERGE_PRICE_SIGNAL)
     )
 
 

@@ -84,6 +84,7 @@ def test_the_model_number_after_a_trailing_dash_is_the_main_one() -> None:
 def test_versions_platforms_and_numbered_words_are_not_model_numbers() -> None:
     assert title_tokens("home design architect series 3000 v10.0").codes == []
     assert title_tokens("ae outlook 2007 win32 x64").codes == []
+    assert title_tokens("SDHC Card Class10 for RG-59 over Cat5e").codes == []
     assert trailing_code("state standards - grade 6") == ""
     assert trailing_code("Linksys Switch - EZXS88W") == "ezxs88w"
     # "for RG-59" is a word and a cable standard, not the code forrg59
@@ -271,6 +272,16 @@ def test_model_columns_that_differ_name_different_products() -> None:
     assert score_pairs(left, titled, np.array([[0, 0]]))["model"].iloc[0] >= 0.9
 
 
+def test_a_longer_model_of_one_series_is_not_the_same_model() -> None:
+    left = frame(["NXG NX-3DG Active Shutter 3D Glasses"])
+    longer = frame(["NXG NX-3DGLRK Active Shutter 3D Glasses"])
+    coloured = frame(["NXG NX-3DGB Active Shutter 3D Glasses"])
+    series = score_pairs(left, longer, np.array([[0, 0]])).iloc[0]
+    assert series["model"] == 0.8 and "of one series" in series["rule"]
+    # a colour or region suffix of a letter or two keeps the model number in the title
+    assert score_pairs(left, coloured, np.array([[0, 0]]))["model"].iloc[0] >= 0.9
+
+
 def test_a_model_number_on_many_records_is_no_evidence() -> None:
     titles = [f"Kingston {size}GB DDR3 {kind} Memory" for size in (1, 2, 4) for kind in "ABC"]
     records = frame(titles, model=["DDR3"] * len(titles))
@@ -304,6 +315,11 @@ def test_the_merge_band_needs_identifying_evidence_and_no_conflict() -> None:
     # beside its kit are reviewed
     assert band == {(0, 0): True, (1, 1): False, (2, 2): False, (3, 3): False}
     assert "bundle on one side only" in result["rule"].iloc[3]
+    # a camera and a cover for it, one model number in both titles, prices far apart
+    camera = frame(["Kodak EasyShare Z990 Camera"], price=[264.54])
+    cover = frame(["Neoprene Camera Cover for Kodak EasyShare Z990"], price=[5.95])
+    far = match(camera, cover)
+    assert "price ratio 0.02" in far["rule"].iloc[0] and not merge_band(far).any()
 
 
 def test_a_pair_in_the_uncertain_band_is_for_review() -> None:
