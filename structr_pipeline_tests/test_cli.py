@@ -76,6 +76,10 @@ def test_import_tells_how_to_merge_products_listed_twice(cli_env) -> None:
     output = " ".join(result.output.split())
     assert "Note 1 product is listed more than once in this file (1 extra listing" in output
     assert "--option merge_listed_duplicates=true" in output
+    (report,) = (cli_env / "home" / "exports").glob("*/report.html")
+    assert "to merge each into one product, run again with --option merge_listed_duplicates" in (
+        report.read_text(encoding="utf-8")
+    )
     merged_sheet = cli_env / "products_export_again.csv"
     merged_sheet.write_text(LISTED_TWICE + "\n", encoding="utf-8")
     merged = CliRunner().invoke(

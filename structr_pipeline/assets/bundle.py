@@ -14,7 +14,7 @@ from structr_pipeline.core.connectors.registry import source_header
 from structr_pipeline.core.connectors.shopify_export import write_shopify_csv
 from structr_pipeline.core.connectors.sources import read_batch_source
 from structr_pipeline.core.dedup.merge import retired_handles
-from structr_pipeline.core.dedup.review import LISTED
+from structr_pipeline.core.dedup.review import LISTED, listed_note
 from structr_pipeline.core.export import (
     build_summary,
     product_records,
@@ -75,6 +75,10 @@ def _audits(audited: pd.DataFrame, suffix: str = "") -> list[ProductAudit]:
         )
         for row in audited.to_dict("records")
     ]
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "." if text else ""
 
 
 def _listed_counts(possible: pd.DataFrame) -> dict[str, int]:
@@ -231,6 +235,12 @@ def product_bundle(
                     possible_duplicates=possible_duplicates.to_dict("records"),
                     merges=duplicate_merges.to_dict("records"),
                     held_back=frozenset(held.handles),
+                    duplicates_note=_sentence(
+                        listed_note(
+                            summary["counts"]["listed_more_than_once"],
+                            summary["counts"]["listed_products"],
+                        )
+                    ),
                 ),
                 staged_paths["report_html"],
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
@@ -53,3 +54,13 @@ def sku_key(sku: Any) -> str:
     are one key. Only comparisons use this; the SKU is stored and exported as written.
     """
     return "".join(fold_text(as_text(sku)).split())
+
+
+_SLUG_DROP = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """A URL handle from any text, as Shopify derives one from a title: lower-case ASCII
+    letters and digits joined by ``-``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _SLUG_DROP.sub("-", ascii_text.lower()).strip("-")

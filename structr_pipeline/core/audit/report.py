@@ -39,7 +39,6 @@ from structr_pipeline.core.audit.scoring import (
     fix_feedback,
     summarize,
 )
-from structr_pipeline.core.dedup.review import listed_note
 from structr_pipeline.core.export import atomic_text
 from structr_pipeline.core.fields import SOURCE_LINE
 from structr_pipeline.core.issues import issues_from_json
@@ -89,6 +88,8 @@ class ReportData:
     title: str = "Product quality report"
     # Handles of the products kept out of shopify_import.csv (listed first).
     held_back: frozenset[str] = frozenset()
+    # Shown above the possible duplicates (how to merge products listed twice).
+    duplicates_note: str = ""
 
 
 def rejected_entries(rejected: pd.DataFrame) -> list[dict[str, Any]]:
@@ -153,13 +154,6 @@ def _badge(grade: str) -> str:
 
 def _chip(code: str, severity: str) -> str:
     return f'<span class="chip sev-{_e(severity)}">{_e(code)}</span>'
-
-
-def _listed(data: ReportData) -> str:
-    """How to merge the products the file lists more than once, if it does."""
-    counts = data.summary.get("counts") or {}
-    note = listed_note(counts.get("listed_more_than_once", 0), counts.get("listed_products", 0))
-    return note[:1].upper() + note[1:] + "." if note else ""
 
 
 def _section(anchor: str, title: str, body: str, note: str = "") -> str:
@@ -593,7 +587,11 @@ def render_report(data: ReportData) -> str:
                 "No possible duplicates.",
                 "possible_duplicates.csv",
             ),
-            " ".join(filter(None, ["Pairs alike enough to review, not merged.", _listed(data)])),
+            " ".join(
+                filter(
+                    None, ["Pairs alike enough to review, not merged.", _e(data.duplicates_note)]
+                )
+            ),
         ),
         _section(
             "merges",

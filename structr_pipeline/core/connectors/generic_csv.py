@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 
 import pandas as pd
 
@@ -27,16 +26,10 @@ from structr_pipeline.core.fields import (
 from structr_pipeline.core.mapping.profiles import WEIGHT_UNITS, ProfileOptions
 from structr_pipeline.core.mapping.propose import MappingProposal
 from structr_pipeline.core.normalize import clean_all, clean_text, parse_number
+from structr_pipeline.core.values import slugify
 
 NUMBER_FIELDS = ("price", "compare_at_price", "cost_per_item", "inventory_qty", "weight_grams")
 _URL_SPLIT = re.compile(r"\s*[,|;]\s*|\s+(?=https?://)")
-_SLUG_DROP = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    """A URL handle from any text: lower-case ASCII letters and digits joined by ``-``."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _SLUG_DROP.sub("-", ascii_text.lower()).strip("-")
 
 
 def _decimal_comma(value: str) -> str:

@@ -12,8 +12,6 @@ carries only ``{"id": ...}``: ``shopify_external_id`` reads it.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from structr_pipeline.core.fields import (
@@ -34,9 +32,9 @@ from structr_pipeline.core.normalize import (
     parse_whole_number,
     sanitize_html,
 )
+from structr_pipeline.core.values import slugify
 
 EXTERNAL_ID_PREFIX = "shopify:"
-_HANDLE_DROP = re.compile(r"[^a-z0-9]+")
 _OPTION_COUNT = 3
 
 
@@ -102,12 +100,6 @@ def shopify_external_id(payload: dict[str, Any]) -> str:
     not a whole number.
     """
     return EXTERNAL_ID_PREFIX + _product_id(_object(payload, "payload"))
-
-
-def handle_from_title(title: str) -> str:
-    """The handle Shopify derives from a title: lower-case ASCII letters and digits and ``-``."""
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    return _HANDLE_DROP.sub("-", ascii_text.lower()).strip("-")
 
 
 def _tags(payload: dict[str, Any]) -> str:
@@ -278,7 +270,7 @@ def shopify_product_record(payload: dict[str, Any]) -> dict[str, Any]:
             + (")" if handle else ", and the handle is missing too)")
         )
     if not handle:
-        handle = handle_from_title(title)
+        handle = slugify(title)
         if not handle:
             raise ValueError(f"handle: missing, and the title {title!r} gives none")
     option_names = _option_names(payload)

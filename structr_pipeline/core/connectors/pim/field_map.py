@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from structr_pipeline.core.connectors.generic_csv import slugify
 from structr_pipeline.core.connectors.pim.config import (
     FieldSpec,
     ImagesSpec,
@@ -55,6 +54,7 @@ from structr_pipeline.core.export import FLOAT_FIELDS, INT_FIELDS
 from structr_pipeline.core.fields import ATTRIBUTES, IMAGES, PRODUCT_FIELDS, VARIANT_FIELDS
 from structr_pipeline.core.mapping.profiles import WEIGHT_UNITS
 from structr_pipeline.core.normalize import parse_number, parse_price, parse_whole_number
+from structr_pipeline.core.values import slugify
 
 EXTERNAL_ID = "external_id"
 EXTERNAL_UPDATED_AT = "external_updated_at"

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from structr_pipeline.core.connectors.generic_csv import slugify
 from structr_pipeline.core.csv_reading import SourceTable
 from structr_pipeline.core.fields import (
     ATTRIBUTES,
@@ -40,6 +39,7 @@ from structr_pipeline.core.fields import (
 from structr_pipeline.core.issues import RowIssue, issues_to_json
 from structr_pipeline.core.mapping.profiles import WEIGHT_UNITS
 from structr_pipeline.core.normalize import clean_text, parse_number
+from structr_pipeline.core.values import slugify
 
 # Product fields a strategy fills on ``Product.values`` (the handle and the option names
 # come from ``Product.handle`` and ``Product.option_names``).
