@@ -166,8 +166,7 @@ def import_file(
         console.print(held_back_warning(held), soft_wrap=True)
     from structr_pipeline.core.dedup.review import listed_note
 
-    counts = summary.get("counts") or {}
-    note = listed_note(counts.get("listed_more_than_once", 0), counts.get("listed_products", 0))
+    note = listed_note(summary.get("counts") or {})
     if note:
         console.print(f"[yellow]Note[/] {note}", soft_wrap=True)
 

@@ -14,7 +14,7 @@ from structr_pipeline.core.connectors.registry import source_header
 from structr_pipeline.core.connectors.shopify_export import write_shopify_csv
 from structr_pipeline.core.connectors.sources import read_batch_source
 from structr_pipeline.core.dedup.merge import retired_handles
-from structr_pipeline.core.dedup.review import LISTED, listed_note
+from structr_pipeline.core.dedup.review import listed_counts, listed_note
 from structr_pipeline.core.export import (
     build_summary,
     product_records,
@@ -75,16 +75,6 @@ def _audits(audited: pd.DataFrame, suffix: str = "") -> list[ProductAudit]:
         )
         for row in audited.to_dict("records")
     ]
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + "." if text else ""
-
-
-def _listed_counts(possible: pd.DataFrame) -> dict[str, int]:
-    """Extra listings of products the file lists more than once, and how many products."""
-    listed = possible[possible["kind"] == LISTED] if "kind" in possible.columns else possible[:0]
-    return {"listed_more_than_once": len(listed), "listed_products": listed["group"].nunique()}
 
 
 @dg.asset(
@@ -210,7 +200,7 @@ def product_bundle(
                         len(json.loads(t)) for t in duplicate_merges["merged_lines"]
                     ),
                     "possible_duplicates": len(possible_duplicates),
-                    **_listed_counts(possible_duplicates),
+                    **listed_counts(possible_duplicates),
                     **{
                         f"copy_{status}": int(n)
                         for status, n in generated_copy["status"].value_counts().items()
@@ -235,12 +225,7 @@ def product_bundle(
                     possible_duplicates=possible_duplicates.to_dict("records"),
                     merges=duplicate_merges.to_dict("records"),
                     held_back=frozenset(held.handles),
-                    duplicates_note=_sentence(
-                        listed_note(
-                            summary["counts"]["listed_more_than_once"],
-                            summary["counts"]["listed_products"],
-                        )
-                    ),
+                    duplicates_note=listed_note(summary["counts"], sentence=True),
                 ),
                 staged_paths["report_html"],
             )

@@ -12,7 +12,7 @@ import pandas as pd
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.core.dedup.merge import CHANGE, deduplicate, default_matcher
-from structr_pipeline.core.dedup.review import LISTED, MERGE_LISTED_OPTION
+from structr_pipeline.core.dedup.review import MERGE_LISTED_OPTION, listed_counts
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch
@@ -74,10 +74,7 @@ def deduplicate_batch(
     """
     db = catalog.db()
     derived = column_mapping[column_mapping["derived"]]
-    try:
-        options = get_batch(db, context.partition_key).options or {}
-    except KeyError:  # a batch materialized without a manifest (no options)
-        options = {}
+    options = get_batch(db, context.partition_key).options or {}
     result = deduplicate(
         validated_products,
         read_catalog(db),
@@ -117,7 +114,7 @@ def deduplicate_batch(
         output_name="possible_duplicates",
         metadata={
             "dagster/row_count": len(result.possible),
-            "listed_more_than_once": int((result.possible["kind"] == LISTED).sum()),
+            "listed_more_than_once": listed_counts(result.possible)["listed_more_than_once"],
             "sibling_groups": len(result.variants),
             "to_review": dg.MetadataValue.md(
                 _table(result.possible, ["rank", "kind", "handle", "other_handle", "score", "rule"])

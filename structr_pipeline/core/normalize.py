@@ -327,6 +327,12 @@ def is_valid_gtin(digits: str) -> bool:
     )
 
 
+def gtin14(barcode: str) -> str:
+    """A valid GTIN-8/12/13/14 as GTIN-14 (zero-padded), or ``''`` for anything else."""
+    digits = str(barcode).strip()
+    return digits.zfill(14) if is_valid_gtin(digits) else ""
+
+
 @dataclass(frozen=True)
 class Barcode:
     """A cleaned barcode; ``check``/``message`` say what needs a person's attention."""

@@ -608,9 +608,10 @@ def _signals(
         quantity_conflict[i] = measures_conflict(
             records.measures[int(a[i])], records.measures[int(b[i])]
         )
+    differs = colour_conflict | (quantity_conflict != "")
     conflict |= _declared_conflict(records, a, b, evidence)
     # One series in two colours (MDREX32LPBLK, MDREX32LPWHI) or two sizes is two products.
-    conflict |= (evidence == SAME_CORE) & (colour_conflict | (quantity_conflict != ""))
+    conflict |= (evidence == SAME_CORE) & differs
     evidence[conflict] = CONFLICT
     model = np.where(has_codes, code_similarity / 2, np.nan)
     for level, value in MODEL_VALUES.items():
@@ -645,7 +646,7 @@ def _signals(
     # quantities and they agree.
     states = ((ma != 0) & (mb != 0)) | ((records.measure_mask[a] & records.measure_mask[b]) != 0)
     variant = np.where(states, 1.0, np.nan)
-    variant[colour_conflict | (quantity_conflict != "")] = 0.0
+    variant[differs] = 0.0
     # A kit, a refurbished unit or a compatible part beside the product alone.
     listing_conflict = records.listing_mask[a] ^ records.listing_mask[b]
     variant[listing_conflict != 0] = 0.0
@@ -791,7 +792,8 @@ def score_pairs(
     ``model`` is 1 for equal main model numbers, 0.95 for another shared one, 0.9 when
     one's is in the other's title, 0.8 for one series, 0 for conflicting ones, else below
     0.5. ``variant`` is 0 when the titles name different colours or quantities (16GB and
-    32GB, 3 and 4 years, 2007 and 2008), 1 when they name some and agree.
+    32GB, 3 and 4 years, 2007 and 2008) or one only is a kit, refurbished or a compatible
+    part; 1 when they name colours or quantities and agree.
     """
     records = _prepare(left, right)
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)

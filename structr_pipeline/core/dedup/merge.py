@@ -35,13 +35,14 @@ from structr_pipeline.core.dedup.review import (
     LISTED,
     MAX_KEY_HOLDERS,
     QUEUE_COLUMNS,
+    TITLE_AGREEMENT,
     VARIANT_COLUMNS,
     Candidate,
     Review,
     VariantWords,
     boilerplate,
     build_queue,
-    is_placeholder,
+    evidence_sku,
     renumber,
 )
 from structr_pipeline.core.fields import (
@@ -54,7 +55,7 @@ from structr_pipeline.core.fields import (
     VARIANT_FIELDS,
     WARNINGS,
 )
-from structr_pipeline.core.normalize import is_valid_gtin
+from structr_pipeline.core.normalize import gtin14
 from structr_pipeline.core.values import as_text, sku_key
 
 # Per product: is it new to the catalog, changed, or the same as the catalog has it.
@@ -74,12 +75,6 @@ LISTED_RULE = "listed more than once in the file (merged by merge_listed_duplica
 
 _PUNCT = re.compile(r"[^\w]+")
 _SPACES = re.compile(r"\s+")
-
-
-def gtin14(barcode: str) -> str:
-    """A valid GTIN-8/12/13/14 as GTIN-14 (zero-padded), or ``''`` for anything else."""
-    digits = str(barcode).strip()
-    return digits.zfill(14) if is_valid_gtin(digits) else ""
 
 
 def normalize_name(text: str) -> str:
@@ -404,8 +399,6 @@ def _product_table(frame: pd.DataFrame, handles: pd.Index, side: str) -> pd.Data
 Matcher = Callable[[pd.DataFrame, pd.DataFrame | None], pd.DataFrame]
 
 
-# Titles (normalized) at least this alike name the same thing, for an exact-key merge.
-TITLE_AGREEMENT = 60
 # A pair whose model numbers (on both) are not at least of one series is not listed.
 REVIEW_MODEL_SIGNAL = 0.8
 # The matcher signals a fuzzy candidate carries to the review.
@@ -528,7 +521,7 @@ def _same_options(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def _variant_keys(row: dict[str, Any]) -> tuple[list[str], str]:
     """The keys that identify a variant (its SKU and GTIN), and its option values."""
     keys = []
-    sku = _evidence_sku(as_text(row.get("sku")))
+    sku = evidence_sku(as_text(row.get("sku")))
     if sku:
         keys.append("sku:" + sku)
     gtin = gtin14(as_text(row.get("barcode")))
@@ -577,16 +570,10 @@ def _variant_collisions(
 _KEY_ROWS = 100_000
 
 
-def _evidence_sku(value: Any) -> str:
-    """A SKU key that can identify a product: "" for a placeholder (``sold out``, ``N/A``)."""
-    key = sku_key(value)
-    return "" if not key or is_placeholder(key) else key
-
-
 def _key_text(frame: pd.DataFrame, name: str) -> pd.Series:
     """One key of each row as text ("" when the row has none)."""
     if name == "sku":
-        return frame["sku"].map(_evidence_sku)
+        return frame["sku"].map(evidence_sku)
     if name == "gtin":
         return frame["barcode"].map(gtin14)
     if name == "name":

@@ -31,8 +31,9 @@ from typing import Any
 import pandas as pd
 from rapidfuzz import fuzz
 
+from structr_pipeline.core.dedup.matching import MERGE_MODEL_SIGNAL, MERGE_TITLE_SIGNAL
 from structr_pipeline.core.fields import IMAGES
-from structr_pipeline.core.normalize import is_valid_gtin
+from structr_pipeline.core.normalize import gtin14
 from structr_pipeline.core.values import as_text, fold_text, sku_key
 
 # The batch option that merges the products a file lists more than once.
@@ -67,7 +68,8 @@ FACT_COLUMNS: tuple[str, ...] = (
 MAX_KEY_HOLDERS = 5
 # A description on more products than this is boilerplate, not evidence.
 MAX_DESCRIPTION_HOLDERS = 3
-# Titles at least this alike (token set ratio of the normalized titles) agree.
+# Titles at least this alike (token set ratio of the normalized titles) agree: they name
+# the same thing, for an exact-key merge as for the review.
 TITLE_AGREEMENT = 60
 # Possible duplicates listed per product: a person reviews the likeliest, not hundreds.
 REVIEW_PER_PRODUCT = 3
@@ -133,6 +135,12 @@ def is_placeholder(key: str) -> bool:
     """True for a SKU or barcode key that names nothing (``sold out``, ``N/A``, ``0`` …)."""
     compact = re.sub(r"[\s_]+", "", key.casefold())
     return compact in _PLACEHOLDERS or compact.strip("0-") == "" or len(set(compact)) == 1
+
+
+def evidence_sku(value: Any) -> str:
+    """A SKU key that can identify a product: "" for a placeholder (``sold out``, ``N/A``)."""
+    key = sku_key(value)
+    return "" if not key or is_placeholder(key) else key
 
 
 @dataclass(frozen=True)
@@ -220,9 +228,7 @@ def facts(handle: str, records: list[dict[str, Any]]) -> Facts:
         tuple(_option_value(as_text(r.get(f"option{n}_value"))) for n in (1, 2, 3)) for r in records
     ]
     combos = frozenset(each)
-    skus = {sku_key(as_text(r.get("sku"))) for r in records}
-    barcodes = [as_text(r.get("barcode")).strip() for r in records]
-    gtins = set(barcodes)
+    barcodes = [gtin14(as_text(r.get("barcode"))) for r in records]
     prices = []
     for r in records:
         try:
@@ -243,17 +249,13 @@ def facts(handle: str, records: list[dict[str, Any]]) -> Facts:
         handle_words=frozenset(words(_HANDLE_COPY.sub("", handle).replace("-", " "))),
         option_names=names,
         combos=combos,
-        skus=frozenset(s for s in skus if s and not is_placeholder(s)),
-        gtins=frozenset(g.zfill(14) for g in gtins if is_valid_gtin(g)),
+        skus=frozenset(filter(None, (evidence_sku(as_text(r.get("sku"))) for r in records))),
+        gtins=frozenset(filter(None, barcodes)),
         prices=tuple(sorted(set(prices))),
         description=as_text(first.get("description_html")).strip(),
         images=frozenset(_image_stem(as_text(i.get("src"))) for i in images if isinstance(i, dict)),
         variants=len(records),
-        keyed_gtins=frozenset(
-            (g.zfill(14), combo)
-            for g, combo in zip(barcodes, each, strict=True)
-            if is_valid_gtin(g)
-        ),
+        keyed_gtins=frozenset((g, combo) for g, combo in zip(barcodes, each, strict=True) if g),
     )
 
 
@@ -485,8 +487,8 @@ class Review:
         keys = bool(a.skus & b.skus or a.gtins & b.gtins)
         safe_fuzzy = (
             candidate.source == "fuzzy"
-            and candidate.signals.get("model", 0.0) >= 0.9
-            and candidate.signals.get("title", 0.0) >= 0.5
+            and candidate.signals.get("model", 0.0) >= MERGE_MODEL_SIGNAL
+            and candidate.signals.get("title", 0.0) >= MERGE_TITLE_SIGNAL
         )
         conflicting_gtins = bool(a.gtins and b.gtins and not (a.gtins & b.gtins))
         if conflicting_gtins and not keys:
@@ -606,9 +608,19 @@ def build_queue(review: Review, candidates: Iterable[Candidate]) -> Queue:
     return Queue(renumber(frame), _variant_frame(review, siblings), groups)
 
 
-def listed_note(listings: int, products: int) -> str:
-    """The sentence that tells a user the file lists products more than once, and how
-    to merge them; "" when it does not."""
+def listed_counts(queue: pd.DataFrame) -> dict[str, int]:
+    """The extra listings in a queue of products the file lists more than once, and how
+    many products they are (``summary.json`` counts of those names)."""
+    listed = queue[queue["kind"] == LISTED] if "kind" in queue.columns else queue[:0]
+    return {"listed_more_than_once": len(listed), "listed_products": listed["group"].nunique()}
+
+
+def listed_note(counts: Mapping[str, int], sentence: bool = False) -> str:
+    """The words that tell a user the file lists products more than once, and how to
+    merge them (from ``listed_counts``; with a full stop for ``sentence``); "" when it
+    does not."""
+    listings = counts.get("listed_more_than_once", 0)
+    products = counts.get("listed_products", 0)
     if not listings:
         return ""
     many = "s are" if products != 1 else " is"
@@ -616,6 +628,7 @@ def listed_note(listings: int, products: int) -> str:
         f"{products} product{many} listed more than once in this file ({listings} extra "
         f"listing{'s' if listings != 1 else ''}, first in possible_duplicates.csv); to merge "
         f"each into one product, run again with --option {MERGE_LISTED_OPTION}=true"
+        + ("." if sentence else "")
     )
 
 
