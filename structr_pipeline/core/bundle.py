@@ -79,10 +79,6 @@ class Bundle:
     # Handles merged into another product at the user's request: archived in the catalog.
     retired: list[str]
 
-    def audited(self) -> list[dict[str, Any]]:
-        """The records that carry an audit (all the batch's products, once audited)."""
-        return [r for r in self.records if "audit" in r]
-
 
 def audited_records(deduplicated_products: pd.DataFrame, audited: pd.DataFrame) -> list[dict]:
     """Product records with their final copy (``generated_copy``) and ``audit`` nested."""
