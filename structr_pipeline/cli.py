@@ -323,7 +323,7 @@ def _read_warnings(instance, batch_id: str) -> list[str]:
     """What reading the batch's file warned about, from its latest `source_rows`."""
     import dagster as dg
 
-    from structr_pipeline.assets.ingestion import READ_WARNINGS
+    from structr_pipeline.metadata import READ_WARNINGS
 
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey("source_rows"), asset_partitions=[batch_id]),
@@ -340,9 +340,10 @@ def _latest_materializations(instance, batch_id: str) -> dict[str, float]:
     import dagster as dg
 
     from structr_pipeline.definitions import defs
+    from structr_pipeline.names import IMPORT_GROUP
 
     found = {}
-    for key in sorted(dg.AssetSelection.groups("import_batch").resolve(defs.resolve_asset_graph())):
+    for key in sorted(dg.AssetSelection.groups(IMPORT_GROUP).resolve(defs.resolve_asset_graph())):
         records = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=key, asset_partitions=[batch_id]), limit=1
         ).records

@@ -6,14 +6,14 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-IMPORT_GROUP = "import_batch"
+from structr_pipeline.names import IMPORT_GROUP, IMPORT_JOB
 
 # Where a partial re-run of a batch starts: generation for failed items and prompt or
 # model changes, mapping for profile changes, ingestion for everything.
 START_ASSETS: Mapping[str, tuple[str, ...]] = {
     "generation": ("generated_copy",),
     "mapping": ("mapped_products", "column_mapping"),
-    "ingestion": ("source_rows",),
+    "ingestion": ("source_rows", "source_deletes"),
 }
 
 
@@ -26,7 +26,7 @@ def stage_selection(start: str) -> dg.AssetSelection:
 
 # Everything one import batch goes through, checks included.
 import_batch_job = dg.define_asset_job(
-    name="import_batch_job",
+    name=IMPORT_JOB,
     selection=dg.AssetSelection.groups(IMPORT_GROUP),
     description="Run one import batch through every stage, from source rows to the bundle.",
 )

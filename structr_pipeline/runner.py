@@ -16,6 +16,7 @@ import dagster as dg
 from dagster import DagsterEventType
 
 from structr_pipeline.jobs import stage_selection
+from structr_pipeline.names import IMPORT_JOB
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.run_liveness import process_tags
@@ -26,7 +27,7 @@ from structr_pipeline.store.batches import (
     update_batch_status,
 )
 
-JOB_NAME = "import_batch_job"
+JOB_NAME = IMPORT_JOB
 _PROGRESS_EVENTS = {
     DagsterEventType.STEP_START,
     DagsterEventType.STEP_SUCCESS,

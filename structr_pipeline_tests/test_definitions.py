@@ -14,6 +14,7 @@ from structr_pipeline.definitions import defs as module_defs
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BATCH_ASSETS = {
     "source_rows",
+    "source_deletes",
     "mapped_products",
     "column_mapping",
     "validated_products",
@@ -84,6 +85,7 @@ def test_lineage_runs_from_source_to_bundle(defs: dg.Definitions) -> None:
         "audited_products",
         "rejected_rows",
         "source_rows",
+        "source_deletes",
     }
     assert parents["generated_copy"] == {"deduplicated_products"}
     assert parents["audited_products"] == {"deduplicated_products", "generated_copy"}

@@ -154,9 +154,9 @@ def chat() -> Iterator[ChatServer]:
     server.close()
 
 
-def generated_frame(settings, batch_id: str) -> pd.DataFrame:
-    """The batch's ``generated_copy`` as the parquet IO manager stored it."""
-    return pd.read_parquet(settings.storage_dir / "generated_copy" / f"{batch_id}.parquet")
+def generated_frame(defs, instance, batch_id: str) -> pd.DataFrame:
+    """The batch's ``generated_copy`` as its IO manager stored it."""
+    return defs.load_asset_value("generated_copy", partition_key=batch_id, instance=instance)
 
 
 def test_llm_failing_30_percent_of_products_is_recorded_then_healed_by_the_sensor(
@@ -177,7 +177,7 @@ def test_llm_failing_30_percent_of_products_is_recorded_then_healed_by_the_senso
     first_calls = list(chat.requests)
 
     # Every product is accounted for: generated, or a failed item with its reason.
-    frame = generated_frame(settings, batch_id)
+    frame = generated_frame(defs, instance, batch_id)
     assert sorted(frame["handle"]) == sorted(handles)
     status = dict(zip(frame["handle"], frame["status"], strict=True))
     assert {h for h, s in status.items() if s == "failed"} == set(failing)
@@ -226,7 +226,7 @@ def test_llm_failing_30_percent_of_products_is_recorded_then_healed_by_the_senso
     assert calls_by_product(chat.requests[before:]) == {
         (handle, kind): 1 for handle in failing for kind in ("copy", "fix")
     }
-    frame = generated_frame(settings, batch_id)
+    frame = generated_frame(defs, instance, batch_id)
     status = dict(zip(frame["handle"], frame["status"], strict=True))
     assert {h for h, s in status.items() if s == "generated"} == set(failing)
     assert {h for h, s in status.items() if s == "cached"} == handles - set(failing)

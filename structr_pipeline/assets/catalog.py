@@ -6,16 +6,15 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.core.connectors.shopify_export import write_shopify_csv
 from structr_pipeline.core.export import atomic_text, product_records, write_product_records
 from structr_pipeline.core.publish import published_record
+from structr_pipeline.metadata import md_table
+from structr_pipeline.names import CATALOG_GROUP
 from structr_pipeline.partitions import quality_day
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.catalog import catalog_event_counts, read_catalog
 from structr_pipeline.store.quality import catalog_quality, published_copy
-
-CATALOG_GROUP = "catalog"
 
 
 @dg.asset(group_name=CATALOG_GROUP, kinds={"csv", "json"})

@@ -8,14 +8,14 @@ import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 
-from structr_pipeline.assets.audit import audit_settings
-from structr_pipeline.assets.validation import accounted_lines
+from structr_pipeline.core.batch_settings import audit_settings
 from structr_pipeline.core.connectors.registry import (
     REQUIRED_FIELDS,
     field_sources_of,
     missing_required,
 )
 from structr_pipeline.core.connectors.shopify_export import handles_in_shopify_csv
+from structr_pipeline.core.export import accounted_lines
 from structr_pipeline.core.publish import PUBLISH_ERRORS_OPTION, held_back
 from structr_pipeline.core.schema import ProductVariant
 from structr_pipeline.partitions import import_batch
@@ -241,7 +241,7 @@ def grade_c_or_better_share(
 ) -> dg.AssetCheckResult:
     """Enough products grade A, B or C."""
     manifest = get_batch(catalog.db(), context.partition_key)
-    threshold = audit_settings(catalog, manifest).min_share_c_or_better
+    threshold = audit_settings(catalog.settings.audit_file, manifest.options).min_share_c_or_better
     total = len(audited_products)
     good = int(audited_products["grade"].isin(["A", "B", "C"]).sum())
     share = good / total if total else 1.0

@@ -9,10 +9,10 @@ lists the pairs the matcher was unsure about, for a person to review.
 import dagster as dg
 import pandas as pd
 
-from structr_pipeline.assets.ingestion import GROUP
-from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.core.dedup.merge import CHANGE, deduplicate, default_matcher
 from structr_pipeline.core.dedup.review import MERGE_LISTED_OPTION, listed_counts
+from structr_pipeline.metadata import md_table
+from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch
@@ -29,7 +29,7 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
 
 @dg.multi_asset(
     partitions_def=import_batch,
-    group_name=GROUP,
+    group_name=IMPORT_GROUP,
     outs={
         "deduplicated_products": dg.AssetOut(
             description=(

@@ -10,10 +10,11 @@ import json
 import dagster as dg
 import pandas as pd
 
-from structr_pipeline.assets.ingestion import GROUP, batch_profile
-from structr_pipeline.assets.markdown import md_table
+from structr_pipeline.core.batch_settings import batch_profile
 from structr_pipeline.core.connectors.registry import map_source_frame
 from structr_pipeline.core.fields import ROW_ERRORS
+from structr_pipeline.metadata import md_table
+from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch
@@ -36,7 +37,7 @@ def mapping_table(mapping: pd.DataFrame) -> str:
 
 @dg.multi_asset(
     partitions_def=import_batch,
-    group_name=GROUP,
+    group_name=IMPORT_GROUP,
     outs={
         "mapped_products": dg.AssetOut(
             description=(
@@ -65,7 +66,7 @@ def map_batch(
 ):
     """Map the batch's columns (Shopify spec, a platform's, proposal or profile) into products."""
     manifest = get_batch(catalog.db(), context.partition_key)
-    profile = batch_profile(catalog, manifest)
+    profile = batch_profile(catalog.settings.profiles_dir, manifest.options)
     mapping = map_source_frame(source_rows, manifest.original_name, profile)
     frame = mapping.frame
     columns = mapping.mapping_frame()

@@ -1,60 +1,26 @@
 """After the bundle of a PIM batch: what a full pull no longer has, and the opt-in write-back."""
 
-import json
-
 import dagster as dg
 import pandas as pd
 
-from structr_pipeline.assets.ingestion import GROUP
-from structr_pipeline.core.connectors.pim import (
-    PimClient,
-    WriteBackItem,
-    load_sources,
+from structr_pipeline.core.connectors.pim import load_sources
+from structr_pipeline.core.connectors.pim.sync import (
+    external_ids,
+    possibly_removed,
+    write_back,
+    write_back_items,
 )
 from structr_pipeline.core.export import write_frame_csv
-from structr_pipeline.core.values import as_text
+from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch
 from structr_pipeline.store.catalog import products_from_source
 
 
-def external_ids(deduplicated_products: pd.DataFrame) -> dict[str, str]:
-    """Handle → ``external_id`` of the batch's products (from their attributes)."""
-    found = {}
-    for handle, attributes in zip(
-        deduplicated_products["handle"], deduplicated_products["attributes"], strict=True
-    ):
-        external_id = json.loads(as_text(attributes) or "{}").get("external_id")
-        if external_id:
-            found[handle] = external_id
-    return found
-
-
-def write_back_items(
-    audited: pd.DataFrame, ids: dict[str, str], source_name: str
-) -> list[WriteBackItem]:
-    """Generated copy and the audit grade of each product, keyed by its id in the PIM."""
-    prefix = f"{source_name}:"
-    items = []
-    for row in audited.to_dict("records"):
-        external_id = ids.get(row["handle"], "")
-        if not external_id.startswith(prefix):
-            continue
-        copy = json.loads(row["copy"] or "{}")
-        fields = {
-            name: copy[name]
-            for name in ("title", "seo_title", "meta_description", "description_html")
-            if copy.get(name)
-        }
-        fields.update(quality_score=row["score"], quality_grade=row["grade"])
-        items.append(WriteBackItem(id=external_id[len(prefix) :], fields=fields))
-    return items
-
-
 @dg.asset(
     partitions_def=import_batch,
-    group_name=GROUP,
+    group_name=IMPORT_GROUP,
     kinds={"csv"},
     deps=["product_bundle"],
 )
@@ -99,23 +65,16 @@ def pim_sync(
 
     if manifest.options.get("pull") == "full":
         in_catalog = products_from_source(catalog.db(), f"{source_name}:")
-        pulled = set(ids.values())
-        missing = sorted((e, h) for e, h in in_catalog.items() if e not in pulled)
+        removed = possibly_removed(in_catalog, set(ids.values()))
         path = out_dir / "possibly_removed.csv"
-        write_frame_csv(pd.DataFrame(missing, columns=["external_id", "handle"]), path)
+        write_frame_csv(removed, path)
         metadata.update(
-            possibly_removed=len(missing), possibly_removed_csv=dg.MetadataValue.path(str(path))
+            possibly_removed=len(removed), possibly_removed_csv=dg.MetadataValue.path(str(path))
         )
 
     if source.write_back.enabled:
-        items = write_back_items(audited_products, ids, source_name)
-        with PimClient(source) as client:
-            results = client.write_back(items)
+        frame = write_back(source, write_back_items(audited_products, ids, source_name))
         path = out_dir / "write_back.csv"
-        frame = pd.DataFrame(
-            [(r.id, r.ok, r.status, r.error or "") for r in results],
-            columns=["id", "ok", "status", "error"],
-        )
         write_frame_csv(frame, path)
         metadata.update(
             written_back=int(frame["ok"].sum()),

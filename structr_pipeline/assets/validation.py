@@ -1,16 +1,14 @@
 """Stage 3: normalize and validate mapped products (`validated_products`, `rejected_rows`)."""
 
-import json
-
 import dagster as dg
 import pandas as pd
 
-from structr_pipeline.assets.ingestion import GROUP
-from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.core.connectors.registry import field_sources_of
 from structr_pipeline.core.export import rejection_reasons
 from structr_pipeline.core.issues import issues_from_json
 from structr_pipeline.core.validation import validate_products
+from structr_pipeline.metadata import md_table
+from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch
@@ -42,7 +40,7 @@ def reasons_table(reasons: list[dict]) -> str:
 
 @dg.multi_asset(
     partitions_def=import_batch,
-    group_name=GROUP,
+    group_name=IMPORT_GROUP,
     outs={
         "validated_products": dg.AssetOut(
             description=(
@@ -96,8 +94,3 @@ def validate_batch(
             "preview": dg.MetadataValue.md(rejection_preview(rejected, manifest.original_name)),
         },
     )
-
-
-def accounted_lines(frame: pd.DataFrame) -> list[int]:
-    """Every source line a product or rejected frame accounts for."""
-    return [line for lines in frame["_source_lines"] for line in json.loads(lines)]

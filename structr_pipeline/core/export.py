@@ -216,6 +216,11 @@ def _lines(frame: pd.DataFrame) -> set[int]:
     return lines
 
 
+def accounted_lines(frame: pd.DataFrame) -> list[int]:
+    """Every source line a product or rejected frame accounts for, once per mention."""
+    return [line for lines in frame[SOURCE_LINES] for line in json.loads(lines)]
+
+
 def write_frame_csv(frame: pd.DataFrame, path: Path) -> int:
     """Write a small report frame (merges, possible duplicates) as CSV; returns its rows.
 

@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
-from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.jobs import IMPORT_GROUP
+from structr_pipeline.metadata import md_table
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.run_liveness import fail_dead_runs
 from structr_pipeline.sensors.backfills import (

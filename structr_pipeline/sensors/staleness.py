@@ -16,8 +16,8 @@ import json
 
 import dagster as dg
 
-from structr_pipeline.assets.generation import generation_versions
 from structr_pipeline.core.generation.prompts import load_prompt
+from structr_pipeline.core.generation.results import generation_versions
 from structr_pipeline.core.mapping.profiles import ProfileError, load_profile
 from structr_pipeline.jobs import IMPORT_GROUP
 from structr_pipeline.resources.catalog_store import CatalogStoreResource

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from structr_pipeline.core.generation.prompts import BrandVoice, PromptTemplate
+from structr_pipeline.core.generation.providers import ChatProvider
+from structr_pipeline.core.generation.writer import CopyResult, write_copy
 from structr_pipeline.store.db import CatalogDB, generation_cache
 
 _IN_CHUNK = 900
@@ -110,3 +113,54 @@ class CacheWriter:
         if self._pending:
             pending, self._pending = self._pending, []
             self.written += put_cached(self.db, pending)
+
+
+def write_cached_copy(
+    db: CatalogDB,
+    products: list[dict],
+    provider: ChatProvider,
+    template: PromptTemplate,
+    voice: BrandVoice,
+    *,
+    skip: Collection[str] = frozenset(),
+    fix_feedback: Mapping[str, str] | None = None,
+) -> list[CopyResult]:
+    """``write_copy`` with the catalog database's generation cache: hits are read from it,
+    and copy written now is stored in it as each answer arrives (``CacheWriter``), so a
+    step that dies half-way has paid only once for what it finished."""
+
+    def cached(keys: list[str]) -> dict:
+        return {k: (c.copy, c.flags) for k, c in get_cached(db, keys).items()}
+
+    # A model's answer is paid for: each is stored as it arrives. Offline copy costs
+    # nothing to make again, so it is stored in large batches.
+    writer = CacheWriter(db, max_pending=5000 if provider.name == "offline" else 1)
+
+    def keep(result: CopyResult) -> None:
+        if result.status == "generated" and result.copy is not None:
+            writer.add(
+                CachedCopy(
+                    result.cache_key,
+                    provider.name,
+                    provider.model,
+                    template.prompt_version,
+                    result.copy,
+                    result.flags,
+                    result.usage.prompt_tokens,
+                    result.usage.completion_tokens,
+                )
+            )
+
+    try:
+        return write_copy(
+            products,
+            provider,
+            template,
+            voice,
+            cached,
+            skip=skip,
+            fix_feedback=fix_feedback,
+            on_result=keep,
+        )
+    finally:
+        writer.flush()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 
-import pandas as pd
 import pytest
 
 from structr_pipeline.core.generation.providers import compose_offline_copy
@@ -27,8 +26,8 @@ def run(defs, instance, path, options=None):
     batch_id = register_batch(catalog, instance, path, options=options).manifest.batch_id
     result = run_batch(defs, instance, batch_id)
     assert result.success, result.errors + result.check_failures
-    audited = pd.read_parquet(
-        catalog.settings.storage_dir / "audited_products" / f"{batch_id}.parquet"
+    audited = defs.load_asset_value(
+        "audited_products", partition_key=batch_id, instance=instance
     ).set_index("handle")
     return batch_id, result, audited
 

@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 
 import dagster as dg
-import pandas as pd
 import pytest
 
 from structr_pipeline.core.generation.providers import compose_offline_copy
@@ -32,9 +31,7 @@ def run_sample(defs, instance, sample_csv):
     catalog = defs.resources["catalog"]
     batch_id = register_batch(catalog, instance, sample_csv).manifest.batch_id
     run = run_batch(defs, instance, batch_id)
-    stored = pd.read_parquet(
-        catalog.settings.storage_dir / "generated_copy" / f"{batch_id}.parquet"
-    )
+    stored = defs.load_asset_value("generated_copy", partition_key=batch_id, instance=instance)
     return batch_id, run, stored
 
 
@@ -46,9 +43,7 @@ def test_copy_is_written_once_and_then_served_from_the_cache(
     assert run.success, run.errors + run.check_failures
     assert set(stored["status"]) == {"generated"}
     products = stored["handle"].tolist()
-    audited = pd.read_parquet(
-        defs.resources["catalog"].settings.storage_dir / "audited_products" / f"{batch_id}.parquet"
-    )
+    audited = defs.load_asset_value("audited_products", partition_key=batch_id, instance=instance)
     fixes = int(audited["fix"].isin(["improved", "not_improved", "failed"]).sum())
     assert fixes <= len(products)
     # One call per product, plus one per product the audit sent back; none twice.
@@ -67,9 +62,7 @@ def test_copy_is_written_once_and_then_served_from_the_cache(
     again = run_batch(defs, instance, batch_id)  # re-materialize: zero model calls
     assert again.success
     assert len(chat.requests) == len(products) + fixes
-    cached = pd.read_parquet(
-        defs.resources["catalog"].settings.storage_dir / "generated_copy" / f"{batch_id}.parquet"
-    )
+    cached = defs.load_asset_value("generated_copy", partition_key=batch_id, instance=instance)
     assert set(cached["status"]) == {"cached"}  # unchanged products: their cached copy
 
 

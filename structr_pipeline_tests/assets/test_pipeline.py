@@ -185,9 +185,7 @@ def test_a_supplier_sheet_is_mapped_by_itself(defs, instance, tmp_path) -> None:
     # A bare supplier sheet (no images, no descriptions) grades low; nothing else warns.
     assert [w for w in run.check_warnings if not w.startswith("grade_c_or_better_share")] == []
 
-    stored = pd.read_parquet(
-        catalog.settings.storage_dir / "column_mapping" / f"{batch_id}.parquet"
-    )
+    stored = defs.load_asset_value("column_mapping", partition_key=batch_id, instance=instance)
     own = stored[~stored["derived"]]
     fields = dict(zip(own["column"], own["field"], strict=True))
     assert fields["Artikelnummer"] == "sku" and fields["Preis"] == "price"
@@ -283,8 +281,8 @@ def test_shuffled_rows_leave_the_catalog_identical(defs, instance, tmp_path) -> 
     _, batch_id, second = run_file(defs, instance, shuffled)
     assert second.success, second.errors + second.check_failures
     pd.testing.assert_frame_equal(before, read_catalog(catalog.db()))
-    stored = pd.read_parquet(
-        catalog.settings.storage_dir / "deduplicated_products" / f"{batch_id}.parquet"
+    stored = defs.load_asset_value(
+        "deduplicated_products", partition_key=batch_id, instance=instance
     )
     assert set(stored["_change"]) == {"unchanged"}
 

@@ -6,7 +6,7 @@ import errno
 
 import pytest
 
-import structr_pipeline.assets.bundle as bundle_asset
+import structr_pipeline.core.bundle as bundle_files
 from structr_pipeline.core.staged_folder import StagedFolder, recover
 from structr_pipeline.runner import register_batch, run_batch
 from structr_pipeline.store.batches import get_batch
@@ -33,7 +33,7 @@ def test_a_file_failing_after_the_upsert_leaves_the_catalog_untouched(
     catalog = defs.resources["catalog"]
     batch_id = register_batch(catalog, instance, sample_csv).manifest.batch_id
     # summary.json is the last file written, after the upsert inside the transaction.
-    monkeypatch.setattr(bundle_asset, "write_summary", disk_full)
+    monkeypatch.setattr(bundle_files, "write_summary", disk_full)
     run = run_batch(defs, instance, batch_id)
     assert not run.success
     assert any("No space left" in e for e in run.errors)
@@ -65,7 +65,7 @@ def test_a_failed_republication_keeps_the_previous_bundle_and_catalog(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     products_before = count_products(catalog.db())
 
-    monkeypatch.setattr(bundle_asset, "write_report", disk_full)
+    monkeypatch.setattr(bundle_files, "write_report", disk_full)
     run = run_batch(defs, instance, batch_id, start="generation")
     assert not run.success
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

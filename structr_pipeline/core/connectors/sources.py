@@ -11,12 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from structr_pipeline.core.connectors.json_batch import (
     PimMapper,
     is_json_batch,
     read_json_batch,
 )
 from structr_pipeline.core.csv_reading import SourceTable, read_table
+
+# The one column of a batch's deletes: the ``external_id`` of each product it deletes.
+DELETED_ID = "external_id"
 
 
 @dataclass
@@ -73,3 +78,13 @@ def read_batch_source(
         file_name=file_name,
     )
     return BatchSource(table, batch.items, batch.deletes, batch.item_errors)
+
+
+def deletes_frame(external_ids: list[str]) -> pd.DataFrame:
+    """A batch's deletes as a table: one ``external_id`` per product deleted, in order."""
+    return pd.DataFrame({DELETED_ID: pd.Series(external_ids, dtype=object)})
+
+
+def deleted_ids(deletes: pd.DataFrame) -> list[str]:
+    """The ``external_id`` of each product a batch deletes, from its deletes table."""
+    return [str(value) for value in deletes[DELETED_ID]]

@@ -1,9 +1,12 @@
-"""Markdown tables for materialization metadata (the UI renders them)."""
+"""What the assets put in their materialization metadata: markdown tables, shared keys."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+# Metadata key of `source_rows`: what reading the file warned about (mixed encodings, say).
+READ_WARNINGS = "read_warnings"
 
 
 def _cell(value: Any) -> str:
