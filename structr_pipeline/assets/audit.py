@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 import yaml
 
+from structr_pipeline.assets.failures import mark_transient_failures
 from structr_pipeline.assets.generation import (
     USABLE,
     batch_voice,
@@ -117,6 +118,7 @@ def _fix_pass(
     kinds={"pandas"},
     pool="llm",
 )
+@mark_transient_failures
 def audited_products(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

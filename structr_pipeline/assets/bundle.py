@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from structr_pipeline.assets.audit import audit_settings
+from structr_pipeline.assets.failures import mark_transient_failures
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.core.audit import ProductAudit, ReportData, rejected_entries, write_report
 from structr_pipeline.core.connectors.json_batch import is_json_batch
@@ -91,6 +92,7 @@ def _audits(audited: pd.DataFrame, suffix: str = "") -> list[ProductAudit]:
         "source_rows": dg.AssetIn(),
     },
 )
+@mark_transient_failures
 def product_bundle(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

@@ -9,6 +9,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from structr_pipeline.assets.audit import audit_settings
+from structr_pipeline.assets.failures import mark_transient_failures
 from structr_pipeline.assets.validation import accounted_lines
 from structr_pipeline.core.connectors.registry import (
     REQUIRED_FIELDS,
@@ -142,6 +143,7 @@ def matches_product_schema(validated_products: pd.DataFrame) -> dg.AssetCheckRes
         f"not mapped at all; warns when one is mapped with confidence below {MIN_CONFIDENCE}."
     ),
 )
+@mark_transient_failures
 def required_fields_mapped(
     context: dg.AssetCheckExecutionContext,
     catalog: CatalogStoreResource,
@@ -234,6 +236,7 @@ def generation_failure_rate(generated_copy: pd.DataFrame) -> dg.AssetCheckResult
         "when it does not."
     ),
 )
+@mark_transient_failures
 def grade_c_or_better_share(
     context: dg.AssetCheckExecutionContext,
     catalog: CatalogStoreResource,
@@ -271,6 +274,7 @@ def grade_c_or_better_share(
         "`publish_products_with_errors` allows it."
     ),
 )
+@mark_transient_failures
 def no_error_products_published(
     context: dg.AssetCheckExecutionContext,
     catalog: CatalogStoreResource,

@@ -9,6 +9,7 @@ lists the pairs the matcher was unsure about, for a person to review.
 import dagster as dg
 import pandas as pd
 
+from structr_pipeline.assets.failures import mark_transient_failures
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.core.dedup.merge import CHANGE, deduplicate, default_matcher
@@ -61,6 +62,7 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
         ),
     },
 )
+@mark_transient_failures
 def deduplicate_batch(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

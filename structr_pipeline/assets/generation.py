@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping
 import dagster as dg
 import pandas as pd
 
+from structr_pipeline.assets.failures import mark_transient_failures
 from structr_pipeline.assets.ingestion import GROUP, batch_profile
 from structr_pipeline.core.dedup.merge import CHANGE
 from structr_pipeline.core.generation.products import product_inputs
@@ -136,6 +137,7 @@ def batch_voice(catalog: CatalogStoreResource, manifest) -> BrandVoice:
     kinds={"pandas"},
     pool="llm",
 )
+@mark_transient_failures
 def generated_copy(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

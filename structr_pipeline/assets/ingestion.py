@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from structr_pipeline.assets.failures import mark_transient_failures
 from structr_pipeline.core.connectors.sources import read_batch_source
 from structr_pipeline.core.fields import PARSE_ERROR
 from structr_pipeline.core.mapping.profiles import MappingProfile, load_profile
@@ -24,6 +25,7 @@ def batch_profile(catalog: CatalogStoreResource, manifest: BatchManifest) -> Map
 
 
 @dg.asset(partitions_def=import_batch, group_name=GROUP, kinds={"pandas", "csv"})
+@mark_transient_failures
 def source_rows(context: dg.AssetExecutionContext, catalog: CatalogStoreResource) -> pd.DataFrame:
     """Every record of the batch's input file as text, with its source line number.
 

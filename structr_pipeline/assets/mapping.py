@@ -10,6 +10,7 @@ import json
 import dagster as dg
 import pandas as pd
 
+from structr_pipeline.assets.failures import mark_transient_failures
 from structr_pipeline.assets.ingestion import GROUP, batch_profile
 from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.core.connectors.registry import map_source_frame
@@ -60,6 +61,7 @@ def mapping_table(mapping: pd.DataFrame) -> str:
         ),
     },
 )
+@mark_transient_failures
 def map_batch(
     context: dg.AssetExecutionContext, catalog: CatalogStoreResource, source_rows: pd.DataFrame
 ):

@@ -5,6 +5,7 @@ import json
 import dagster as dg
 import pandas as pd
 
+from structr_pipeline.assets.failures import mark_transient_failures
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.core.connectors.pim import (
     PimClient,
@@ -58,6 +59,7 @@ def write_back_items(
     kinds={"csv"},
     deps=["product_bundle"],
 )
+@mark_transient_failures
 def pim_sync(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

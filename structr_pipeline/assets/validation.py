@@ -5,6 +5,7 @@ import json
 import dagster as dg
 import pandas as pd
 
+from structr_pipeline.assets.failures import mark_transient_failures
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.assets.markdown import md_table
 from structr_pipeline.core.connectors.registry import field_sources_of
@@ -61,6 +62,7 @@ def reasons_table(reasons: list[dict]) -> str:
         ),
     },
 )
+@mark_transient_failures
 def validate_batch(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,
