@@ -13,8 +13,8 @@ Two kinds of work are retried, each as a backfill of only the assets that need i
   interrupted while it ran.
 
 A failure caused by the data itself (an unreadable file, a missing profile, a blocking
-check) carries no such mark and is not retried: it needs a person. Each batch gets at most
-``STRUCTR_REPROCESS_MAX_ATTEMPTS`` (default 3) attempts per kind, spaced
+check) carries no such mark and is not retried: it needs a person. Each batch gets at
+most ``STRUCTR_REPROCESS_MAX_ATTEMPTS`` (default 3) attempts per kind, spaced
 ``STRUCTR_REPROCESS_BACKOFF_SECONDS`` (default 300) × 2^(attempt − 1) apart; what
 exceeds the bound is reported on the ``reprocessing_report`` asset, not retried.
 ``structr batches reprocess`` resets the count.

@@ -87,3 +87,26 @@ def test_a_locked_database_fails_transiently_and_is_retried(
     healed = run_batch(defs, instance, batch_id)  # the backfill, once the lock is gone
     assert healed.success, healed.errors + healed.check_failures
     assert not tick(reprocess_sensor, defs, instance).run_requests
+
+
+def test_a_step_dagster_interrupted_counts_as_transient(instance) -> None:
+    @dg.asset
+    def stopped() -> None:
+        """Stopped from outside while it ran."""
+        raise dg.DagsterExecutionInterruptedError()
+
+    @dg.asset
+    def broken() -> None:
+        """Fails by a mistake no retry fixes."""
+        raise ValueError("no handle or SKU column")
+
+    with pytest.raises(dg.DagsterExecutionInterruptedError):
+        dg.materialize([stopped], instance=instance)
+    (interrupted_run,) = instance.get_runs()
+    (failure,) = step_failures(instance, interrupted_run.run_id)  # a step failed, unmarked
+    assert not failed_transiently(failure)
+    assert run_failure_reason(instance, interrupted_run.run_id)[0] is True
+
+    failed = dg.materialize([broken], instance=instance, raise_on_error=False)
+    retryable, reason = run_failure_reason(instance, failed.run_id)
+    assert retryable is False and "ValueError" in reason
