@@ -2,7 +2,8 @@
 
 The failure is real: another writer holds the catalog database's SQLite write lock while
 the batch runs, so the first stage that writes waits out the busy timeout and fails with
-"database is locked". The lock is let go as soon as the step failure is logged.
+"database is locked". The lock is let go as soon as the step failure is logged. A step
+Dagster interrupted is retried without a mark; a plain error is not.
 """
 
 from __future__ import annotations
