@@ -10,6 +10,7 @@ from structr_pipeline.core.export import product_records
 from structr_pipeline.core.generation.products import product_inputs
 from structr_pipeline.core.generation.prompts import load_prompt
 from structr_pipeline.core.generation.results import with_generated_copy
+from structr_pipeline.failures import mark_transient_failures
 from structr_pipeline.metadata import md_table
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
@@ -26,6 +27,7 @@ from structr_pipeline.store.stages import record_stage
     kinds={"pandas"},
     pool="llm",
 )
+@mark_transient_failures
 def audited_products(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

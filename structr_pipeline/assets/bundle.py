@@ -16,6 +16,7 @@ from structr_pipeline.core.bundle import (
 )
 from structr_pipeline.core.connectors.sources import deleted_ids
 from structr_pipeline.core.staged_folder import StagedFolder
+from structr_pipeline.failures import mark_transient_failures
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
@@ -39,6 +40,7 @@ from structr_pipeline.store.stages import stages_of
         "source_deletes": dg.AssetIn(),
     },
 )
+@mark_transient_failures
 def product_bundle(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

@@ -18,6 +18,7 @@ from structr_pipeline.core.connectors.shopify_export import handles_in_shopify_c
 from structr_pipeline.core.export import accounted_lines
 from structr_pipeline.core.publish import PUBLISH_ERRORS_OPTION, held_back
 from structr_pipeline.core.schema import ProductVariant
+from structr_pipeline.failures import mark_transient_failures
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch
@@ -142,6 +143,7 @@ def matches_product_schema(validated_products: pd.DataFrame) -> dg.AssetCheckRes
         f"not mapped at all; warns when one is mapped with confidence below {MIN_CONFIDENCE}."
     ),
 )
+@mark_transient_failures
 def required_fields_mapped(
     context: dg.AssetCheckExecutionContext,
     catalog: CatalogStoreResource,
@@ -234,6 +236,7 @@ def generation_failure_rate(generated_copy: pd.DataFrame) -> dg.AssetCheckResult
         "when it does not."
     ),
 )
+@mark_transient_failures
 def grade_c_or_better_share(
     context: dg.AssetCheckExecutionContext,
     catalog: CatalogStoreResource,
@@ -271,6 +274,7 @@ def grade_c_or_better_share(
         "`publish_products_with_errors` allows it."
     ),
 )
+@mark_transient_failures
 def no_error_products_published(
     context: dg.AssetCheckExecutionContext,
     catalog: CatalogStoreResource,

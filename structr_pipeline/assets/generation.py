@@ -14,6 +14,7 @@ from structr_pipeline.core.generation.results import (
     generation_versions,
     total_usage,
 )
+from structr_pipeline.failures import mark_transient_failures
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
@@ -29,6 +30,7 @@ from structr_pipeline.store.stages import FailedItem, record_stage, replace_fail
     kinds={"pandas"},
     pool="llm",
 )
+@mark_transient_failures
 def generated_copy(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

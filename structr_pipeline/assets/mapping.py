@@ -13,6 +13,7 @@ import pandas as pd
 from structr_pipeline.core.batch_settings import batch_profile
 from structr_pipeline.core.connectors.registry import map_source_frame
 from structr_pipeline.core.fields import ROW_ERRORS
+from structr_pipeline.failures import mark_transient_failures
 from structr_pipeline.metadata import md_table
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
@@ -61,6 +62,7 @@ def mapping_table(mapping: pd.DataFrame) -> str:
         ),
     },
 )
+@mark_transient_failures
 def map_batch(
     context: dg.AssetExecutionContext, catalog: CatalogStoreResource, source_rows: pd.DataFrame
 ):

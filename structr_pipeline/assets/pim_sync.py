@@ -11,6 +11,7 @@ from structr_pipeline.core.connectors.pim.sync import (
     write_back_items,
 )
 from structr_pipeline.core.export import write_frame_csv
+from structr_pipeline.failures import mark_transient_failures
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
@@ -24,6 +25,7 @@ from structr_pipeline.store.catalog import products_from_source
     kinds={"csv"},
     deps=["product_bundle"],
 )
+@mark_transient_failures
 def pim_sync(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

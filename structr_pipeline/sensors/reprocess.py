@@ -4,13 +4,17 @@ Two kinds of work are retried, each as a backfill of only the assets that need i
 
 - batches with failed items (products the LLM could not write copy for): from
   ``generated_copy`` downward;
-- batches whose last run failed for a transient reason (a database, network or
-  provider error, or a run that died): every stage, from ``source_rows``. A run still
-  marked in progress whose process is gone is marked failed first (``run_liveness``).
+- batches whose last run failed for a transient reason: every stage, from
+  ``source_rows``. A step says so itself: its failure carries ``transient: True`` in
+  its metadata (``assets.failures``: a database, network or provider error). Two
+  failures Dagster reports without any step's word count as transient too: a run that
+  stopped without a step failing (its process died; a run still marked in progress
+  whose process is gone is marked failed first, ``run_liveness``), and a step
+  interrupted while it ran.
 
 A failure caused by the data itself (an unreadable file, a missing profile, a blocking
-check) is not retried: it needs a person. Each batch gets at most
-``STRUCTR_REPROCESS_MAX_ATTEMPTS`` (default 3) attempts per kind, spaced
+check) carries no such mark and is not retried: it needs a person. Each batch gets at
+most ``STRUCTR_REPROCESS_MAX_ATTEMPTS`` (default 3) attempts per kind, spaced
 ``STRUCTR_REPROCESS_BACKOFF_SECONDS`` (default 300) × 2^(attempt − 1) apart; what
 exceeds the bound is reported on the ``reprocessing_report`` asset, not retried.
 ``structr batches reprocess`` resets the count.
@@ -23,8 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
+from structr_pipeline.failures import failed_transiently
 from structr_pipeline.jobs import IMPORT_GROUP
 from structr_pipeline.metadata import md_table
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
@@ -47,29 +51,6 @@ from structr_pipeline.store.stages import batches_with_failed_items
 FAILED_ITEMS = "failed_items"
 FAILED_RUN = "failed_run"
 REPORT_ASSET = dg.AssetKey("reprocessing_report")
-
-# Error classes (anywhere in a step failure's cause chain) worth another try.
-TRANSIENT_ERRORS = frozenset(
-    {
-        "OperationalError",
-        "InterfaceError",
-        "DisconnectionError",
-        "TimeoutError",
-        "ConnectionError",
-        "ConnectionResetError",
-        "ConnectionRefusedError",
-        "BrokenPipeError",
-        "ConnectError",
-        "ConnectTimeout",
-        "ReadTimeout",
-        "WriteTimeout",
-        "PoolTimeout",
-        "RemoteProtocolError",
-        "ProviderError",
-        "PimError",
-        "DagsterExecutionInterruptedError",
-    }
-)
 
 reprocessing_report = dg.AssetSpec(
     REPORT_ASSET,
@@ -102,31 +83,29 @@ class RetryPolicy:
         return timedelta(seconds=self.backoff_seconds * 2 ** max(attempts_made - 1, 0))
 
 
-def _error_chain(error) -> list[str]:
-    names = []
-    while error is not None:
-        names.append(error.cls_name or "")
+def _interrupted(entry: dg.EventLogEntry) -> bool:
+    """Whether Dagster stopped the step while it ran (its run was terminated from outside)."""
+    # Dagster does not export its ErrorSource enum; the member's name is what it stores.
+    return entry.dagster_event.step_failure_data.error_source.name == "INTERRUPT"
+
+
+def _failure_detail(entry: dg.EventLogEntry) -> str:
+    """The step and the innermost error of a step failure: what the step's code raised."""
+    error = entry.dagster_event.step_failure_data.error
+    while error.cause is not None:
         error = error.cause
-    return names
+    return f"{entry.step_key}: {error.cls_name}: {error.message.strip()[:300]}"
 
 
 def run_failure_reason(instance: dg.DagsterInstance, run_id: str) -> tuple[bool, str]:
     """Whether a failed run is worth retrying, and the error that failed it."""
-    failures = instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE)
+    failures = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
     if not failures:
         return True, "the run stopped without a step failing (the process died or was stopped)"
     for entry in failures:
-        error = entry.dagster_event.step_failure_data.error
-        chain = _error_chain(error)
-        if TRANSIENT_ERRORS.intersection(chain):
-            last = error
-            while last.cause is not None:
-                last = last.cause
-            return True, f"{entry.step_key}: {last.cls_name}: {last.message.strip()[:300]}"
-    first = failures[0].dagster_event.step_failure_data.error
-    while first.cause is not None:
-        first = first.cause
-    return False, f"{failures[0].step_key}: {first.cls_name}: {first.message.strip()[:300]}"
+        if failed_transiently(entry) or _interrupted(entry):
+            return True, _failure_detail(entry)
+    return False, _failure_detail(failures[0])
 
 
 def failed_batches(instance: dg.DagsterInstance, batches: set[str]) -> dict[str, str]:

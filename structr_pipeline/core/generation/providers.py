@@ -17,17 +17,22 @@ is expected to be a JSON object:
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import html
 import json
 import logging
-import random
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
+
+from structr_pipeline.core.http_retry import (
+    RequestFailure,
+    backoff,
+    retry_after_seconds,
+    retryable_status,
+    transport_reason,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +71,7 @@ class Completion:
     model: str
 
 
-class ProviderError(Exception):
+class ProviderError(RequestFailure):
     """A request that failed for good.
 
     The message names the status or timeout and the number of attempts; it never
@@ -74,19 +79,6 @@ class ProviderError(Exception):
     attempts ran out), false when repeating the request cannot help (a 4xx other than
     429, a malformed response).
     """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        retryable: bool,
-        status: int | None = None,
-        attempts: int = 1,
-    ) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-        self.status = status
-        self.attempts = attempts
 
 
 @runtime_checkable
@@ -336,25 +328,6 @@ class OfflineProvider:
 # --------------------------------------------------------------------------- OpenAI-compatible
 
 
-def _retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)
-
-
 def _excerpt(text: str) -> str:
     """The start of a response body, on one line, for an error message."""
     text = _SPACE.sub(" ", text).strip()
@@ -451,13 +424,6 @@ class OpenAICompatibleProvider:
             self._scrub(message + reason), retryable=retryable, status=status, attempts=attempts
         )
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before the next attempt (``attempt`` counts from 1)."""
-        if retry_after is not None:
-            return min(retry_after, self.backoff_max)
-        ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
-        return random.uniform(0.0, ceiling)
-
     async def complete(self, messages: list[dict[str, str]]) -> Completion:
         """The model's answer to ``messages``; raises ``ProviderError`` when it fails for good."""
         client, semaphore = self._client_for_loop()
@@ -473,25 +439,25 @@ class OpenAICompatibleProvider:
             try:
                 async with semaphore:
                     response = await client.post(self.url, json=payload)
-            except httpx.TimeoutException as exc:
-                reason = f"timeout after {self.timeout:g}s ({type(exc).__name__})"
             except httpx.UnsupportedProtocol as exc:
                 raise self._error(
                     f"unsupported URL ({exc})", retryable=False, attempts=attempt
                 ) from None
             except httpx.TransportError as exc:
-                reason = f"connection error ({type(exc).__name__}: {exc})"
+                reason = transport_reason(exc, self.timeout)
             else:
                 status = response.status_code
                 if response.is_success:
                     return self._parse(response, attempt)
                 reason = f"HTTP {status}: {_excerpt(response.text)}"
-                if status != 429 and status < 500:
+                if not retryable_status(status):
                     raise self._error(reason, retryable=False, attempts=attempt, status=status)
-                retry_after = _retry_after_seconds(response.headers.get("retry-after"))
+                retry_after = retry_after_seconds(response.headers.get("retry-after"))
             if attempt == self.max_attempts:
                 raise self._error(reason, retryable=True, attempts=attempt, status=status)
-            delay = self._backoff(attempt, retry_after)
+            delay = backoff(
+                attempt, base=self.backoff_base, maximum=self.backoff_max, retry_after=retry_after
+            )
             logger.warning(
                 "%s",
                 self._scrub(

@@ -22,10 +22,10 @@ from structr_pipeline.core.generation.providers import (
     OpenAICompatibleProvider,
     ProviderError,
     Usage,
-    _retry_after_seconds,
     estimate_cost,
     trim_words,
 )
+from structr_pipeline.core.http_retry import retry_after_seconds as _retry_after_seconds
 
 API_KEY = "sk-test-S3CRET-key-0123456789"
 CONTENT = '{"seo_title": "Merino Crew"}'

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import re
 import threading
 import time
@@ -63,16 +62,23 @@ from structr_pipeline.core.connectors.pim.write_back import (
     plan_requests,
     results_from_response,
 )
-from structr_pipeline.core.generation.providers import _retry_after_seconds
+from structr_pipeline.core.http_retry import (
+    RequestFailure,
+    backoff,
+    retry_after_seconds,
+    retryable_status,
+    transport_reason,
+)
 
 logger = logging.getLogger(__name__)
 
 _EXCERPT_CHARS = 200
 _SPACE = re.compile(r"\s+")
-_RETRY_STATUSES = frozenset({408, 429})
+# Retried besides 429 and 5xx: a server that timed out waiting for the request.
+_ALSO_RETRIED = frozenset({408})
 
 
-class PimError(Exception):
+class PimError(RequestFailure):
     """A PIM request that failed for good.
 
     The message names the source, the method and URL path, the HTTP status and the
@@ -94,14 +100,11 @@ class PimError(Exception):
         reason: str = "",
         attempts: int = 1,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, retryable=retryable, status=status, attempts=attempts)
         self.source = source
         self.method = method
         self.path = path
-        self.retryable = retryable
-        self.status = status
         self.reason = reason
-        self.attempts = attempts
 
 
 @dataclass(frozen=True)
@@ -300,13 +303,6 @@ class PimClient:
             attempts=attempts,
         )
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before the next attempt (``attempt`` counts from 1)."""
-        if retry_after is not None:
-            return min(retry_after, self.source.backoff_max)
-        ceiling = min(self.source.backoff_max, self.source.backoff_base * 2 ** (attempt - 1))
-        return random.uniform(0.0, ceiling)
-
     def _ensure_token(self) -> None:
         auth = self._auth
         if isinstance(auth, OAuth2Authenticator) and auth.needs_token():
@@ -388,14 +384,12 @@ class PimClient:
             self.requests += 1
             try:
                 response = self._http.request(method, url, headers=all_headers, **kwargs)
-            except httpx.TimeoutException as exc:
-                reason = f"timeout after {self.source.timeout_s:g}s ({type(exc).__name__})"
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
                 raise self._error(
                     method, url, f"invalid URL ({exc})", retryable=False, attempts=attempt
                 ) from None
             except httpx.TransportError as exc:
-                reason = f"connection error ({type(exc).__name__}: {exc})"
+                reason = transport_reason(exc, self.source.timeout_s)
             else:
                 status = response.status_code
                 if response.is_success:
@@ -419,16 +413,21 @@ class PimClient:
                         urlsplit(url).path,
                     )
                     continue
-                if status not in _RETRY_STATUSES and status < 500:
+                if not retryable_status(status, also=_ALSO_RETRIED):
                     raise self._error(
                         method, url, reason, retryable=False, attempts=attempt, status=status
                     )
-                retry_after = _retry_after_seconds(response.headers.get("retry-after"))
+                retry_after = retry_after_seconds(response.headers.get("retry-after"))
             if attempt >= max_attempts:
                 raise self._error(
                     method, url, reason, retryable=True, attempts=attempt, status=status
                 )
-            delay = self._backoff(attempt, retry_after)
+            delay = backoff(
+                attempt,
+                base=self.source.backoff_base,
+                maximum=self.source.backoff_max,
+                retry_after=retry_after,
+            )
             logger.warning(
                 "%s",
                 self._scrub(
