@@ -14,17 +14,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from structr_pipeline.core import fields
 from structr_pipeline.core.dedup.links import CATALOG, Links, Node
 from structr_pipeline.core.dedup.review import evidence_sku
-from structr_pipeline.core.fields import (
-    ATTRIBUTES,
-    IMAGES,
-    PRODUCT_FIELDS,
-    SOURCE_LINE,
-    SOURCE_LINES,
-    VARIANT_FIELDS,
-    WARNINGS,
-)
 from structr_pipeline.core.normalize import gtin14
 from structr_pipeline.core.values import as_text, sku_key
 
@@ -155,16 +147,16 @@ def _merge_products(
     """The product fields and images of the group, and a merge record per merged product."""
     product = dict(sources[0][1][0])
     product["handle"] = survivor
-    images = json.loads(as_text(product.get(IMAGES)) or "[]")
+    images = json.loads(as_text(product.get(fields.IMAGES)) or "[]")
     merges: Rows = []
-    product_fields = tuple(f for f in PRODUCT_FIELDS if f != "handle")
+    product_fields = tuple(f for f in fields.PRODUCT_FIELDS if f != "handle")
     for node, rows in sources[1:]:
         other = rows[0]
         product, decisions, conflicts = _merge_into(
             product, other, product_fields, "the surviving product's value is kept"
         )
         known = {img["src"] for img in images}
-        extra = json.loads(as_text(other.get(IMAGES)) or "[]")
+        extra = json.loads(as_text(other.get(fields.IMAGES)) or "[]")
         images += [img for img in extra if img["src"] not in known]
         if node.handle != survivor:
             rule, score = links.reason.get(node, ("linked", 1.0))
@@ -178,7 +170,7 @@ def _merge_products(
                     conflicts=json.dumps(conflicts, ensure_ascii=False),
                 )
             )
-    product[IMAGES] = json.dumps(
+    product[fields.IMAGES] = json.dumps(
         [{**img, "position": n} for n, img in enumerate(images, start=1)], ensure_ascii=False
     )
     return product, merges
@@ -200,7 +192,9 @@ def _merge_variants(
             row = dict(record)
             row["handle"] = survivor
             if node.side == CATALOG:
-                row.update({WARNINGS: "[]", SOURCE_LINE: 0, SOURCE_LINES: "[]"})
+                row.update(
+                    {fields.WARNINGS: "[]", fields.SOURCE_LINE: 0, fields.SOURCE_LINES: "[]"}
+                )
             # The same SKU, else the same GTIN, else (a row without either on one side)
             # the same option values make the same variant. A SKU or GTIN with the option
             # values comes first: it tells apart variants that share a SKU.
@@ -236,18 +230,23 @@ def _merge_variants(
             if origin[slot] == CATALOG:
                 # The batch's row takes over the catalog's variant; the catalog fills its gaps.
                 merged_row, decisions, conflicts = _merge_into(
-                    row, kept, VARIANT_FIELDS, "the newer batch's value wins"
+                    row, kept, fields.VARIANT_FIELDS, "the newer batch's value wins"
                 )
                 variants[slot], origin[slot] = merged_row, node.side
                 merged_lines = "[]"
             else:
                 merged_row, decisions, conflicts = _merge_into(
-                    kept, row, VARIANT_FIELDS, "the first row's value is kept"
+                    kept, row, fields.VARIANT_FIELDS, "the first row's value is kept"
                 )
-                for name in (SOURCE_LINE, SOURCE_LINES, ATTRIBUTES, WARNINGS):
+                for name in (
+                    fields.SOURCE_LINE,
+                    fields.SOURCE_LINES,
+                    fields.ATTRIBUTES,
+                    fields.WARNINGS,
+                ):
                     merged_row[name] = kept[name]
                 variants[slot] = merged_row
-                merged_lines = row[SOURCE_LINES]
+                merged_lines = row[fields.SOURCE_LINES]
                 rows_merged += 1
             merges.append(
                 _merge_record(

@@ -22,6 +22,7 @@ from structr_pipeline.core.connectors.pim.vendors.base import (
     NOT_ATTRIBUTES_KEY,
     ItemProblem,
     Preset,
+    object_at,
 )
 
 if TYPE_CHECKING:
@@ -49,11 +50,7 @@ class AkeneoPreset(Preset):
 
     def view(self, item: dict[str, Any], source: PimSource) -> dict[str, Any]:
         """The item with each attribute's one fitting value, media as download URLs."""
-        values = item.get("values")
-        if values is None:
-            values = {}
-        if not isinstance(values, dict):
-            raise ItemProblem("values", f"is {json_type(values)}, expected an object")
+        values = object_at(item, "values")
         chosen: dict[str, Any] = {}
         media: list[str] = []
         for attribute, entries in values.items():

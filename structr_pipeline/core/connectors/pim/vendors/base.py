@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from structr_pipeline.core.connectors.pim.pagination import json_type
 from structr_pipeline.core.connectors.pim.specs import FieldSpec, PaginationConfig
 
 if TYPE_CHECKING:
@@ -31,6 +32,17 @@ class ItemProblem(Exception):
         super().__init__(reason)
         self.field = field
         self.reason = reason
+
+
+def object_at(item: dict[str, Any], key: str) -> dict[str, Any]:
+    """The object under ``key`` of an item (``{}`` when absent or null); ``ItemProblem``
+    when it is something else."""
+    value = item.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ItemProblem(key, f"is {json_type(value)}, expected an object")
+    return value
 
 
 def zulu_ms(moment: datetime) -> str:

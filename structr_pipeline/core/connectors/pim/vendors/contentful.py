@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from structr_pipeline.core.connectors.pim.localized import pick_locale
-from structr_pipeline.core.connectors.pim.pagination import find_path, json_type
+from structr_pipeline.core.connectors.pim.pagination import find_path
 from structr_pipeline.core.connectors.pim.specs import ImagesSpec, PaginationConfig
-from structr_pipeline.core.connectors.pim.vendors.base import ItemProblem, Preset, zulu_ms
+from structr_pipeline.core.connectors.pim.vendors.base import Preset, object_at, zulu_ms
 
 if TYPE_CHECKING:
     from structr_pipeline.core.connectors.pim.config import PimSource
@@ -119,11 +119,7 @@ class ContentfulPreset(Preset):
 
     def view(self, item: dict[str, Any], source: PimSource) -> dict[str, Any]:
         """The entry with its fields in one locale and its links resolved."""
-        fields = item.get("fields")
-        if fields is None:
-            fields = {}
-        if not isinstance(fields, dict):
-            raise ItemProblem("fields", f"is {json_type(fields)}, expected an object")
+        fields = object_at(item, "fields")
         includes = item.get(INCLUDES_KEY) or {}
         view = {k: v for k, v in item.items() if k not in ("fields", INCLUDES_KEY)}
         detect = _localized(item.get("sys"))
