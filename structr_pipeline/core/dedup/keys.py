@@ -1,4 +1,7 @@
-"""Text keys for product matching: title words, model numbers, brands and colours.
+"""Text keys for product matching: names, title words, model numbers, brands and colours.
+
+A name key is the brand and the name without accents, case or punctuation
+(``name_key``); products that share one are linked by the exact rules of ``merge``.
 
 A model number is a token that mixes letters and digits and is at least four characters
 long once ``-``, ``/``, ``.`` and spaces are removed and it is lower-cased, so
@@ -30,6 +33,8 @@ _GLUE_WORDS = frozenset(
 # "grade 6", "Volume 2", "part 11": a word and its number, not a model number.
 _NUMBERED_WORD = re.compile(r"^[^\W\d_]{3,} \d{1,3}$")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_PUNCT = re.compile(r"[^\w]+")
+_SPACES = re.compile(r"\s+")
 # Letters of any script and digits (a word may be "café"; a model number is ASCII).
 _ALNUM_RUNS = re.compile(r"[^\W_]+")
 # Title tokens are separated by whitespace and punctuation other than - / . which often
@@ -64,6 +69,17 @@ def ascii_fold(text: str) -> str:
     if text.isascii():
         return text
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def normalize_name(text: str) -> str:
+    """A name without accents, case or punctuation: ``'Crew-Neck Café!'`` → ``'crew neck cafe'``."""
+    return _SPACES.sub(" ", _PUNCT.sub(" ", ascii_fold(str(text)).casefold())).strip()
+
+
+def name_key(title: str, vendor: str) -> str:
+    """Normalized brand and name (accents, case, punctuation ignored); empty if either is."""
+    name, brand = normalize_name(title), normalize_name(vendor)
+    return f"{brand}|{name}" if name and brand else ""
 
 
 def compact(text: str) -> str:

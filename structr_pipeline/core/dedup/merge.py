@@ -16,9 +16,6 @@ pass through as frame rows, which keeps a batch of a million rows cheap.
 
 from __future__ import annotations
 
-import json
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +26,10 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
+from structr_pipeline.core.dedup.keys import name_key, normalize_name
+from structr_pipeline.core.dedup.links import BATCH, CATALOG, Links, Node
 from structr_pipeline.core.dedup.matching import MatchSettings, match, merge_band
+from structr_pipeline.core.dedup.merge_group import merge_group
 from structr_pipeline.core.dedup.review import (
     FACT_COLUMNS,
     LISTED,
@@ -45,16 +45,7 @@ from structr_pipeline.core.dedup.review import (
     evidence_sku,
     renumber,
 )
-from structr_pipeline.core.fields import (
-    ATTRIBUTES,
-    IMAGES,
-    PRODUCT_FIELDS,
-    PRODUCT_FRAME_COLUMNS,
-    SOURCE_LINE,
-    SOURCE_LINES,
-    VARIANT_FIELDS,
-    WARNINGS,
-)
+from structr_pipeline.core.fields import IMAGES, PRODUCT_FIELDS, PRODUCT_FRAME_COLUMNS
 from structr_pipeline.core.normalize import gtin14
 from structr_pipeline.core.values import as_text, sku_key
 
@@ -73,21 +64,6 @@ MERGE_COLUMNS: tuple[str, ...] = (
 POSSIBLE_COLUMNS: tuple[str, ...] = QUEUE_COLUMNS
 LISTED_RULE = "listed more than once in the file (merged by merge_listed_duplicates)"
 
-_PUNCT = re.compile(r"[^\w]+")
-_SPACES = re.compile(r"\s+")
-
-
-def normalize_name(text: str) -> str:
-    """A name without accents, case or punctuation: ``'Crew-Neck Café!'`` → ``'crew neck cafe'``."""
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return _SPACES.sub(" ", _PUNCT.sub(" ", text.casefold())).strip()
-
-
-def name_key(title: str, vendor: str) -> str:
-    """Normalized brand and name (accents, case, punctuation ignored); empty if either is."""
-    name, brand = normalize_name(title), normalize_name(vendor)
-    return f"{brand}|{name}" if name and brand else ""
-
 
 @dataclass(frozen=True)
 class DedupResult:
@@ -100,57 +76,6 @@ class DedupResult:
     variants: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(VARIANT_COLUMNS))
     )
-
-
-@dataclass
-class _Links:
-    """Union-find over product nodes (``("b", handle)`` batch, ``("c", handle)`` catalog).
-
-    Only nodes that something linked (or tried to) are held, so a large batch of
-    distinct products costs nothing here. Two groups that each hold a catalog product
-    are never joined: the catalog has already decided that those are two products.
-    """
-
-    parent: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
-    reason: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
-    with_catalog: set[tuple[str, str]] = field(default_factory=set)
-
-    def find(self, node: tuple[str, str]) -> tuple[str, str]:
-        """The representative of the node's group."""
-        if node not in self.parent:
-            self.parent[node] = node
-            if node[0] == "c":
-                self.with_catalog.add(node)
-        while self.parent[node] != node:
-            self.parent[node] = self.parent[self.parent[node]]
-            node = self.parent[node]
-        return node
-
-    def peek(self, node: tuple[str, str]) -> tuple[str, str]:
-        """The representative of the node's group, without starting to hold the node."""
-        return self.find(node) if node in self.parent else node
-
-    def can_link(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
-        """False when linking would join two different catalog products."""
-        root_a, root_b = self.peek(a), self.peek(b)
-        catalog = (root_a in self.with_catalog or a[0] == "c") and (
-            root_b in self.with_catalog or b[0] == "c"
-        )
-        return root_a == root_b or not catalog
-
-    def link(self, a: tuple[str, str], b: tuple[str, str], rule: str, score: float) -> None:
-        """Put two products in one group; the first rule that linked a node is its reason."""
-        root_a, root_b = self.find(a), self.find(b)
-        if root_a != root_b:
-            self.parent[root_b] = root_a
-            if root_b in self.with_catalog:
-                self.with_catalog.add(root_a)
-            self.reason.setdefault(a, (rule, score))
-            self.reason.setdefault(b, (rule, score))
-
-
-def _empty(value: Any) -> bool:
-    return as_text(value).strip() == ""
 
 
 @dataclass(frozen=True)
@@ -196,13 +121,11 @@ class _RowIndex:
         return self._records[handle]
 
 
-def _fact_rows(
-    rows: dict[str, _RowIndex], nodes: list[tuple[str, str]]
-) -> dict[tuple[str, str], list[dict[str, Any]]]:
+def _fact_rows(rows: dict[str, _RowIndex], nodes: list[Node]) -> dict[Node, list[dict[str, Any]]]:
     """The rows (``review.FACT_COLUMNS``) of many products, read in one go per side."""
-    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for side in ("b", "c"):
-        handles = [h for s, h in nodes if s == side]
+    out: dict[Node, list[dict[str, Any]]] = {}
+    for side in (BATCH, CATALOG):
+        handles = [node.handle for node in nodes if node.side == side]
         if not handles:
             continue
         index = rows[side]
@@ -212,16 +135,16 @@ def _fact_rows(
         values = list(zip(*(picked[c].tolist() for c in columns), strict=True))
         at = 0
         for handle, part in zip(handles, parts, strict=True):
-            out[(side, handle)] = [
+            out[Node(side, handle)] = [
                 dict(zip(columns, v, strict=True)) for v in values[at : at + len(part)]
             ]
             at += len(part)
     return out
 
 
-def _product(rows: dict[str, _RowIndex], node: tuple[str, str]) -> _Product:
+def _product(rows: dict[str, _RowIndex], node: Node) -> _Product:
     """Title and variants (option values → SKU key) of one batch or catalog product."""
-    records = rows[node[0]].records(node[1])
+    records = rows[node.side].records(node.handle)
     options = {
         tuple(as_text(r[f"option{n}_value"]).strip().casefold() for n in (1, 2, 3)): sku_key(
             as_text(r["sku"])
@@ -231,20 +154,24 @@ def _product(rows: dict[str, _RowIndex], node: tuple[str, str]) -> _Product:
     return _Product(as_text(records[0]["title"]), options)
 
 
-def _current(rows: dict[str, _RowIndex], node: tuple[str, str]) -> _Product:
+def _current(rows: dict[str, _RowIndex], node: Node) -> _Product:
     """A product as this import sees it: a catalog product the batch updates under its
     handle is the batch's version (the catalog's may hold variants merged into it)."""
-    if node[0] == "c" and node[1] in rows["b"]:
-        node = ("b", node[1])
+    if node.side == CATALOG and node.handle in rows[BATCH]:
+        node = Node(BATCH, node.handle)
     return _product(rows, node)
 
 
-def _is_update_pair(links: _Links, a: tuple[str, str], b: tuple[str, str]) -> bool:
+def _is_update_pair(links: Links, a: Node, b: Node) -> bool:
     """True when one is a catalog product and the other a batch product that already
     updates another catalog product under its own handle."""
     for mine, theirs in ((a, b), (b, a)):
-        if mine[0] == "b" and theirs[0] == "c" and ("c", mine[1]) in links.parent:
-            return theirs[1] != mine[1]
+        if (
+            mine.side == BATCH
+            and theirs.side == CATALOG
+            and Node(CATALOG, mine.handle) in links.parent
+        ):
+            return theirs.handle != mine.handle
     return False
 
 
@@ -264,7 +191,7 @@ def _variants_collide(a: _Product, b: _Product) -> tuple[str, ...] | None:
 
 def _shared_keys(
     name: str, hashes: dict[str, np.ndarray], frames: dict[str, pd.DataFrame]
-) -> list[tuple[str, list[tuple[str, str]]]]:
+) -> list[tuple[str, list[Node]]]:
     """Each non-empty key value held by two or more products, one of them in the batch.
 
     ``hashes`` are ``_row_keys`` hashes per side; candidates found by hash are confirmed
@@ -275,13 +202,13 @@ def _shared_keys(
     parts = [
         pd.DataFrame(
             {
-                "side": np.full(len(frames[side]), side == "b"),
+                "side": np.full(len(frames[side]), side == BATCH),
                 "row": np.arange(len(frames[side])),
                 "handle": frames[side]["handle"].to_numpy(dtype=object),
                 "value": hashes[side][name],
             }
         )
-        for side in ("c", "b")
+        for side in (CATALOG, BATCH)
         if len(frames[side])
     ]
     if not parts:
@@ -308,27 +235,27 @@ def _shared_keys(
     if not len(table):
         return []
     texts = np.empty(len(table), dtype=object)
-    for side, flag in (("c", False), ("b", True)):
+    for side, flag in ((CATALOG, False), (BATCH, True)):
         mine = table["side"].to_numpy() == flag
         if mine.any():
             rows = frames[side].iloc[table["row"].to_numpy()[mine]]
             texts[mine] = _key_text(rows, name).to_numpy(dtype=object)
     order = np.argsort(codes, kind="stable")
-    found: dict[str, list[tuple[str, str]]] = {}
-    sides = np.where(table["side"].to_numpy(), "b", "c")
+    found: dict[str, list[Node]] = {}
+    sides = np.where(table["side"].to_numpy(), BATCH, CATALOG)
     for at in order.tolist():
-        found.setdefault(texts[at], []).append((sides[at], table["handle"].iat[at]))
+        found.setdefault(texts[at], []).append(Node(sides[at], table["handle"].iat[at]))
     # Dicts keep insertion order: values in order of first appearance.
     return [
         (text, nodes)
         for text, nodes in found.items()
-        if len(nodes) >= 2 and any(side == "b" for side, _ in nodes)
+        if len(nodes) >= 2 and any(node.side == BATCH for node in nodes)
     ]
 
 
 def _link_by_key(
-    links: _Links,
-    shared: list[tuple[str, list[tuple[str, str]]]],
+    links: Links,
+    shared: list[tuple[str, list[Node]]],
     rule: str,
     rows: dict[str, _RowIndex],
     candidates: list[Candidate],
@@ -347,12 +274,12 @@ def _link_by_key(
         # A batch product first: two catalog products are never compared (the catalog
         # has decided), and two batch products that each update a catalog product of
         # their own are compared as the file's two listings.
-        nodes = sorted(nodes, key=lambda node: node[0] != "b")
+        nodes = sorted(nodes, key=lambda node: node.side != BATCH)
         for other in nodes[1:]:
             first = nodes[0]
             if links.peek(first) == links.peek(other) or _is_update_pair(links, first, other):
                 continue
-            if handles_given and first[0] == other[0] == "b":
+            if handles_given and first.side == other.side == BATCH:
                 why = "the file keeps them apart under two handles"
             elif not links.can_link(first, other):
                 why = f"{rule} ({value}), but each is a catalog product of its own"
@@ -369,7 +296,7 @@ def _link_by_key(
             else:
                 why = f"{rule} ({value}), but the titles differ"
             if why:
-                mine, theirs = (other, first) if other[0] == "b" else (first, other)
+                mine, theirs = (other, first) if other.side == BATCH else (first, other)
                 candidates.append(Candidate(mine, theirs, 1.0, rule, note=why))
             else:
                 links.link(first, other, rule, 1.0)
@@ -385,7 +312,7 @@ def _product_table(frame: pd.DataFrame, handles: pd.Index, side: str) -> pd.Data
     first = picked.groupby("handle", sort=False).first().reset_index()
     return pd.DataFrame(
         {
-            "node": [(side, h) for h in first["handle"]],
+            "node": [Node(side, h) for h in first["handle"]],
             "title": first["title"].astype(str),
             "vendor": first["vendor"].astype(str),
             "description": first["description_html"].astype(str),
@@ -418,7 +345,7 @@ def _signal(value: Any, default: float = 0.0) -> float:
 
 
 def _fuzzy(
-    links: _Links,
+    links: Links,
     rows: dict[str, _RowIndex],
     matcher: Matcher | None,
     handles_given: bool,
@@ -430,21 +357,21 @@ def _fuzzy(
     The batch is matched with itself whole, updates of catalog products included, so a
     file imported again merges within itself as it did the first time.
     """
-    batch, catalog = rows["b"], rows["c"]
+    batch, catalog = rows[BATCH], rows[CATALOG]
     if matcher is None or len(batch.handles) == 0:
         return []
-    mine = _product_table(batch.frame, batch.handles, "b")
+    mine = _product_table(batch.frame, batch.handles, BATCH)
     found: list[Candidate] = []
     runs = [(mine, None)]
     if len(catalog.handles):
-        linked = {links.find(node) for node in list(links.parent) if node[0] == "c"}
-        roots = [links.peek(("b", h)) for h in batch.handles]
+        linked = {links.find(node) for node in list(links.parent) if node.side == CATALOG}
+        roots = [links.peek(Node(BATCH, h)) for h in batch.handles]
         remainder = [root not in linked for root in roots]
         taken = set(roots)
-        free = catalog.handles[[links.peek(("c", h)) not in taken for h in catalog.handles]]
+        free = catalog.handles[[links.peek(Node(CATALOG, h)) not in taken for h in catalog.handles]]
         if any(remainder) and len(free):
             left = mine[remainder].reset_index(drop=True)
-            runs.append((left, _product_table(catalog.frame, free, "c")))
+            runs.append((left, _product_table(catalog.frame, free, CATALOG)))
     for left, right in runs:
         pairs = matcher(
             left.drop(columns="node"), None if right is None else right.drop(columns="node")
@@ -469,68 +396,6 @@ def _fuzzy(
     return found
 
 
-def _resolve(
-    name: str, survivor: dict[str, Any], merged: dict[str, Any], kept_because: str
-) -> tuple[Any, str | None, bool]:
-    """The value of one field after a merge, why it won, and whether the two conflicted."""
-    mine, theirs = survivor.get(name), merged.get(name)
-    same_key = {"sku": sku_key, "barcode": gtin14}.get(name)
-    if _empty(theirs) or as_text(mine) == as_text(theirs):
-        return mine, None, False
-    if (
-        same_key is not None
-        and same_key(as_text(mine))
-        and same_key(as_text(mine)) == same_key(as_text(theirs))
-    ):
-        return mine, None, False
-    if _empty(mine):
-        return theirs, "non-empty beats empty", False
-    if name == "description_html":
-        longer = len(as_text(theirs)) > len(as_text(mine))
-        return (theirs if longer else mine), "the longer description wins", False
-    return mine, kept_because, True
-
-
-def _merge_into(
-    survivor: dict[str, Any], merged: dict[str, Any], names: tuple[str, ...], kept_because: str
-) -> tuple[dict[str, Any], dict[str, str], dict[str, list[str]]]:
-    """Merge ``merged`` into ``survivor`` field by field: the result, the reasons, the conflicts."""
-    result = dict(survivor)
-    decisions: dict[str, str] = {}
-    conflicts: dict[str, list[str]] = {}
-    for name in names:
-        value, why, conflict = _resolve(name, survivor, merged, kept_because)
-        result[name] = value
-        if why:
-            decisions[name] = why
-        if conflict:
-            conflicts[name] = [as_text(survivor.get(name)), as_text(merged.get(name))]
-    return result, decisions, conflicts
-
-
-def _options(row: dict[str, Any]) -> str:
-    return " / ".join(as_text(row.get(f"option{n}_value")).strip() for n in (1, 2, 3)).strip(" /")
-
-
-def _same_options(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """True unless both rows name options and they differ (then they are two variants)."""
-    mine, theirs = _options(a).casefold(), _options(b).casefold()
-    return not mine or not theirs or mine == theirs
-
-
-def _variant_keys(row: dict[str, Any]) -> tuple[list[str], str]:
-    """The keys that identify a variant (its SKU and GTIN), and its option values."""
-    keys = []
-    sku = evidence_sku(as_text(row.get("sku")))
-    if sku:
-        keys.append("sku:" + sku)
-    gtin = gtin14(as_text(row.get("barcode")))
-    if gtin:
-        keys.append("gtin:" + gtin)
-    options = [as_text(row.get(f"option{n}_value")).strip().casefold() for n in (1, 2, 3)]
-    return keys, "/".join(options)
-
-
 def retired_handles(merges: pd.DataFrame) -> list[str]:
     """The handles merged into another product (``merges``): a catalog product under one
     of them is no longer a product of its own, and is archived when the batch publishes.
@@ -547,7 +412,7 @@ def retired_handles(merges: pd.DataFrame) -> list[str]:
 def _variant_collisions(
     frame: pd.DataFrame, hashes: dict[str, np.ndarray], repeats: bool = False
 ) -> set[str]:
-    """Handles of products with two rows that may be the same variant (``_variant_keys``);
+    """Handles of products with two rows that may be the same variant (``merge_group.VariantKey``);
     with ``repeats``, also those with two rows of the same option values under two SKUs.
 
     Found on hashes, so a rare hash collision only sends a product through the exact
@@ -624,16 +489,16 @@ def deduplicate(
     without being turned into records: that keeps large batches cheap.
     """
     batch, catalog = _positional(batch), _positional(catalog)
-    rows = {"b": _RowIndex(batch), "c": _RowIndex(catalog)}
-    links = _Links()
-    for handle in rows["b"].handles:
-        if handle in rows["c"]:
-            links.link(("c", handle), ("b", handle), "same handle", 1.0)
+    rows = {BATCH: _RowIndex(batch), CATALOG: _RowIndex(catalog)}
+    links = Links()
+    for handle in rows[BATCH].handles:
+        if handle in rows[CATALOG]:
+            links.link(Node(CATALOG, handle), Node(BATCH, handle), "same handle", 1.0)
     hashes = {
-        "b": _row_keys(batch, ("sku", "gtin", "name", "options")),
-        "c": _row_keys(catalog, ("sku", "gtin", "name")),
+        BATCH: _row_keys(batch, ("sku", "gtin", "name", "options")),
+        CATALOG: _row_keys(catalog, ("sku", "gtin", "name")),
     }
-    frames = {"c": catalog, "b": batch}
+    frames = {CATALOG: catalog, BATCH: batch}
     candidates: list[Candidate] = []
     for rule, name in (("same SKU", "sku"), ("same GTIN", "gtin"), ("same name and brand", "name")):
         shared = _shared_keys(name, hashes, frames)
@@ -643,7 +508,7 @@ def deduplicate(
         Review(
             partial(_fact_rows, rows),
             VariantWords.of((batch, catalog)),
-            boilerplate(batch["description_html"].iloc[rows["b"].first_positions()]),
+            boilerplate(batch["description_html"].iloc[rows[BATCH].first_positions()]),
             handles_given,
         ),
         candidates,
@@ -654,14 +519,14 @@ def deduplicate(
         # products are merged: the one not kept is retired (``retired_handles``).
         for members in queue.listed_groups:
             for other in members[1:]:
-                links.link(("b", members[0]), ("b", other), LISTED_RULE, 1.0)
+                links.link(Node(BATCH, members[0]), Node(BATCH, other), LISTED_RULE, 1.0)
         possible = renumber(possible[possible["kind"] != LISTED])
-    collisions = _variant_collisions(batch, hashes["b"], merge_listed) if len(batch) else set()
+    collisions = _variant_collisions(batch, hashes[BATCH], merge_listed) if len(batch) else set()
 
-    groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    groups: dict[Node, list[Node]] = defaultdict(list)
     for node in list(links.parent):
         groups[links.find(node)].append(node)
-    first_row = pd.Series(rows["b"].first_positions(), index=rows["b"].handles)
+    first_row = pd.Series(rows[BATCH].first_positions(), index=rows[BATCH].handles)
 
     merged_rows: list[dict[str, Any]] = []
     merged_order: list[tuple[int, int]] = []
@@ -671,38 +536,38 @@ def deduplicate(
     plans = []
     for members in groups.values():
         # Sorted by handle, not by row order: the same products shuffled merge the same way.
-        batch_members = sorted(h for s, h in members if s == "b")
+        batch_members = sorted(node.handle for node in members if node.side == BATCH)
         if not batch_members:
             continue
-        catalog_members = sorted(h for s, h in members if s == "c")
+        catalog_members = sorted(node.handle for node in members if node.side == CATALOG)
         in_catalog = [h for h in batch_members if h in catalog_members]
         survivor = (in_catalog or catalog_members or batch_members)[0]
         first = survivor if survivor in batch_members else batch_members[0]
         batch_members.remove(first)
         batch_members.insert(0, first)
-        sources = [("b", h) for h in batch_members]
+        sources = [Node(BATCH, h) for h in batch_members]
         if survivor in catalog_members and (len(batch_members) > 1 or survivor != first):
-            sources.insert(0, ("c", survivor))
+            sources.insert(0, Node(CATALOG, survivor))
         if len(sources) == 1 and first not in collisions:
             continue
         position = min(int(first_row[h]) for h in batch_members)
         plans.append((position, survivor, sources))
     for handle in collisions:
-        if ("b", handle) not in links.parent:
-            plans.append((int(first_row[handle]), handle, [("b", handle)]))
+        if Node(BATCH, handle) not in links.parent:
+            plans.append((int(first_row[handle]), handle, [Node(BATCH, handle)]))
     for position, survivor, sources in sorted(plans):
-        taken.update(h for side, h in sources if side == "b")
-        product, variants, group_merges, merged_count = _merge_group(
+        taken.update(node.handle for node in sources if node.side == BATCH)
+        group = merge_group(
             survivor,
-            [(side, h, rows[side].records(h)) for side, h in sources],
+            [(node, rows[node.side].records(node.handle)) for node in sources],
             links,
             repeats=merge_listed,
         )
-        rows_merged += merged_count
-        merges.extend(group_merges)
-        for n, variant in enumerate(variants):
-            variant.update({name: product[name] for name in PRODUCT_FIELDS})
-            variant[IMAGES] = product[IMAGES]
+        rows_merged += group.rows_merged
+        merges.extend(group.merges)
+        for n, variant in enumerate(group.variants):
+            variant.update({name: group.product[name] for name in PRODUCT_FIELDS})
+            variant[IMAGES] = group.product[IMAGES]
             merged_rows.append(variant)
             merged_order.append((position, n))
 
@@ -757,137 +622,6 @@ def _assemble(
         for at, name in enumerate(columns):
             products.iloc[slots, at] = merged[name].to_numpy()
     return products
-
-
-def _merge_record(survivor: str, handle: str, **values: Any) -> dict[str, Any]:
-    record = {
-        "survivor_handle": survivor,
-        "merged_handle": handle,
-        "merged_sku": "",
-        "merged_lines": "[]",
-        "rule": "",
-        "score": 1.0,
-        "fields": "{}",
-        "conflicts": "{}",
-    }
-    record.update(values)
-    return record
-
-
-def _merge_group(
-    survivor: str,
-    sources: list[tuple[str, str, list[dict[str, Any]]]],
-    links: _Links,
-    repeats: bool = False,
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], int]:
-    """Merge the products of one group: product fields and images, then variants.
-
-    Returns the merged product's fields, its variant rows, the merge records and how
-    many batch rows were merged into another row. Two variants of one product that share
-    a SKU or GTIN under different options are both kept (variants of one product are
-    never a duplicate pair; the audit reports the repeated SKU). Variants of two merged
-    products with the same option values are one variant, whatever their SKUs; with
-    ``repeats`` (``merge_listed_duplicates``), so are those of one product.
-    """
-    product = dict(sources[0][2][0])
-    product["handle"] = survivor
-    images = json.loads(as_text(product.get(IMAGES)) or "[]")
-    merges: list[dict[str, Any]] = []
-    product_fields = tuple(f for f in PRODUCT_FIELDS if f != "handle")
-    for side, handle, rows in sources[1:]:
-        other = rows[0]
-        product, decisions, conflicts = _merge_into(
-            product, other, product_fields, "the surviving product's value is kept"
-        )
-        known = {img["src"] for img in images}
-        extra = json.loads(as_text(other.get(IMAGES)) or "[]")
-        images += [img for img in extra if img["src"] not in known]
-        if handle != survivor:
-            rule, score = links.reason.get((side, handle), ("linked", 1.0))
-            merges.append(
-                _merge_record(
-                    survivor,
-                    handle,
-                    rule=rule,
-                    score=round(score, 3),
-                    fields=json.dumps(decisions, ensure_ascii=False),
-                    conflicts=json.dumps(conflicts, ensure_ascii=False),
-                )
-            )
-    product[IMAGES] = json.dumps(
-        [{**img, "position": n} for n, img in enumerate(images, start=1)], ensure_ascii=False
-    )
-
-    variants: list[dict[str, Any]] = []
-    origin: list[str] = []
-    owner: list[tuple[str, str]] = []
-    slot_of: dict[str, int] = {}
-    rows_merged = 0
-    for side, handle, rows in sources:
-        for record in rows:
-            row = dict(record)
-            row["handle"] = survivor
-            if side == "c":
-                row.update({WARNINGS: "[]", SOURCE_LINE: 0, SOURCE_LINES: "[]"})
-            # The same SKU, else the same GTIN, else (a row without either on one side)
-            # the same option values make the same variant. A SKU or GTIN with the option
-            # values comes first: it tells apart variants that share a SKU.
-            ids, options = _variant_keys(row)
-            keys = [f"{k}|{options}" for k in ids] + ids
-            keys.append(("bare:" if ids else "options:") + options)
-            found = [slot_of[k] for k in keys if k in slot_of]
-            if found and not _same_options(variants[found[0]], row):
-                found = []
-                # The shared SKU or GTIN names another variant: this one is known by it
-                # only together with its option values.
-                keys = [f"{k}|{options}" for k in ids] + ["options:" + options]
-            elif not found:
-                keys = [f"{k}|{options}" for k in ids] + ids + ["options:" + options]
-                keys += [] if ids else ["bare:" + options]
-            if not found:
-                # Another product of the group with these option values has this variant
-                # under another SKU: one product cannot sell one combination twice.
-                same = slot_of.get("options:" + options)
-                if same is not None and (repeats or owner[same] != (side, handle)):
-                    found = [same]
-            if not found:
-                slot_of.update(dict.fromkeys(keys, len(variants)))
-                variants.append(row)
-                origin.append(side)
-                owner.append((side, handle))
-                continue
-            key = next(k for k in keys if k in slot_of)
-            slot = found[0]
-            slot_of.update({k: slot for k in keys if not k.startswith("bare:")})
-            kept = variants[slot]
-            if origin[slot] == "c":
-                # The batch's row takes over the catalog's variant; the catalog fills its gaps.
-                merged_row, decisions, conflicts = _merge_into(
-                    row, kept, VARIANT_FIELDS, "the newer batch's value wins"
-                )
-                variants[slot], origin[slot] = merged_row, side
-                merged_lines = "[]"
-            else:
-                merged_row, decisions, conflicts = _merge_into(
-                    kept, row, VARIANT_FIELDS, "the first row's value is kept"
-                )
-                for name in (SOURCE_LINE, SOURCE_LINES, ATTRIBUTES, WARNINGS):
-                    merged_row[name] = kept[name]
-                variants[slot] = merged_row
-                merged_lines = row[SOURCE_LINES]
-                rows_merged += 1
-            merges.append(
-                _merge_record(
-                    survivor,
-                    handle,
-                    merged_sku=as_text(row.get("sku")),
-                    merged_lines=merged_lines,
-                    rule="same variant (" + key.split(":", 1)[0].replace("bare", "options") + ")",
-                    fields=json.dumps(decisions, ensure_ascii=False),
-                    conflicts=json.dumps(conflicts, ensure_ascii=False),
-                )
-            )
-    return product, variants, merges, rows_merged
 
 
 def _typed_like(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:

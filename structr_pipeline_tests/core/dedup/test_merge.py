@@ -9,8 +9,11 @@ import pandas as pd
 
 from structr_pipeline.core.connectors.registry import map_table
 from structr_pipeline.core.csv_reading import read_table
-from structr_pipeline.core.dedup.merge import deduplicate, gtin14, name_key, sku_key
+from structr_pipeline.core.dedup.keys import name_key
+from structr_pipeline.core.dedup.merge import deduplicate
+from structr_pipeline.core.normalize import gtin14
 from structr_pipeline.core.validation import validate_products
+from structr_pipeline.core.values import sku_key
 
 HEADER = ["Handle", "Title", "Body (HTML)", "Vendor", "Variant SKU", "Variant Price",
           "Variant Barcode", "Variant Inventory Qty", "Option1 Name", "Option1 Value"]  # fmt: skip

@@ -44,7 +44,6 @@ from structr_pipeline.core.connectors.pim.pagination import (
     find_path,
 )
 from structr_pipeline.core.connectors.pim.presets import (
-    attach_includes,
     extract_items,
     iso_utc,
     item_id,
@@ -504,8 +503,7 @@ class PimClient:
                     attempts=1,
                     status=response.status_code,
                 ) from None
-            if self.source.preset == "contentful":
-                page_items = attach_includes(page_items, body)
+            page_items = self._preset.prepare_page(page_items, body)
             pages += 1
             page_ids = []
             for item in page_items:

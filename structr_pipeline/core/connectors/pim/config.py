@@ -23,12 +23,20 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from structr_pipeline.core.connectors.pim.specs import (
+    FieldSpec,
+    FrozenModel,
+    ImagesSpec,
+    PaginationConfig,
+    VariantsSpec,
+)
+from structr_pipeline.core.connectors.pim.vendors import PRESETS as VENDOR_PRESETS
 from structr_pipeline.core.fields import PRODUCT_FIELDS, VARIANT_FIELDS
 from structr_pipeline.core.mapping.profiles import WEIGHT_UNITS
 
-PRESETS: tuple[str, ...] = ("akeneo", "contentful", "strapi", "generic")
+PRESETS: tuple[str, ...] = tuple(VENDOR_PRESETS)
 SOURCES_FILE = "pim_sources.yaml"
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -61,11 +69,7 @@ def _env_name(value: str | None) -> str | None:
     return value
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _AuthModel(_Model):
+class _AuthModel(FrozenModel):
     @model_validator(mode="before")
     @classmethod
     def _no_inline_secret(cls, data: Any) -> Any:
@@ -185,89 +189,7 @@ AuthConfig = Annotated[
 AUTH_TYPES: tuple[str, ...] = ("none", "api_key", "bearer", "basic", "oauth2")
 
 
-class PaginationConfig(_Model):
-    """How the list endpoint pages through its items.
-
-    ``kind`` is one of:
-
-    * ``page``: ``page_param`` (from ``first_page``) and ``size_param``;
-    * ``offset``: ``offset_param`` and ``limit_param``, the offset advanced by the items
-      actually received;
-    * ``cursor``: the next cursor read from the body at ``cursor_path`` and sent as
-      ``cursor_param``;
-    * ``link_header``: the URL of the ``Link: <…>; rel="next"`` response header; the first
-      request carries ``page_param`` (``first_page``) and ``size_param``, as servers such
-      as json-server send no ``Link`` header without them (``page_param: null`` leaves
-      the page out, for APIs that refuse it);
-    * ``next_url``: a URL read from the body at ``next_url_path`` (Akeneo's
-      ``_links.next.href``);
-    * ``none``: a single request.
-
-    Paging stops at an empty page, at the end the server announces (the item total at
-    ``total_path`` or, without one, in an ``X-Total-Count``, ``X-Total`` or
-    ``X-WP-Total`` header, for offsets; ``page_count_path`` for pages), or when there is
-    no next cursor or URL. Whatever the kind, a pull that ends with fewer items than the
-    announced total reports the shortfall.
-    """
-
-    kind: Literal["page", "offset", "cursor", "link_header", "next_url", "none"]
-    page_param: str | None = "page"
-    first_page: int = 1
-    size_param: str = "per_page"
-    offset_param: str = "offset"
-    limit_param: str = "limit"
-    cursor_param: str = "cursor"
-    cursor_path: str = "next_cursor"
-    next_url_path: str = "_links.next.href"
-    total_path: str | None = None
-    page_count_path: str | None = None
-
-    @model_validator(mode="after")
-    def _page_kind_needs_page_param(self) -> PaginationConfig:
-        if self.kind == "page" and not self.page_param:
-            raise ValueError("page_param: page paging needs the name of its page parameter")
-        return self
-
-
-class ImagesSpec(_Model):
-    """Where a product's images are: a list (or one object) at ``path``.
-
-    Each element is a URL string, or an object with the URL at ``url`` and the alt text
-    at ``alt`` (dotted paths inside the element).
-    """
-
-    path: str
-    url: str = "url"
-    alt: str | None = "alt"
-
-
-class VariantsSpec(_Model):
-    """Where a product's variants are: a list of objects at ``path``.
-
-    ``fields`` maps variant fields (``sku``, ``price``, ``option1_value`` …) to dotted
-    paths inside one variant object; a variant field not listed takes the product-level
-    mapping.
-    """
-
-    path: str
-    fields: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("fields")
-    @classmethod
-    def _variant_fields_only(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(VARIANT_FIELDS))
-        if unknown:
-            raise ValueError(
-                f"unknown variant field(s) {', '.join(unknown)}; "
-                f"expected some of {', '.join(VARIANT_FIELDS)}"
-            )
-        return value
-
-
-FieldSpec = str | ImagesSpec | VariantsSpec | None
-
-
-class WriteBackConfig(_Model):
+class WriteBackConfig(FrozenModel):
     """Writing generated copy and audit grades back to the PIM (off unless ``enabled``).
 
     ``field_map`` renames the fields of a write-back item to the PIM's attribute or field
@@ -287,7 +209,7 @@ class WriteBackConfig(_Model):
     batch_size: int = Field(default=100, ge=1, le=100)
 
 
-class PimSource(_Model):
+class PimSource(FrozenModel):
     """One configured PIM or headless CMS and how to read products from it.
 
     ``path`` overrides the preset's list endpoint (required for Contentful, whose path
@@ -414,18 +336,7 @@ class PimSource(_Model):
 
     @model_validator(mode="after")
     def _preset_requirements(self) -> PimSource:
-        if self.preset == "contentful" and self.path is None:
-            raise ValueError(
-                "path: a contentful source needs its entries path, such as "
-                "/spaces/<space_id>/environments/master/entries"
-            )
-        if self.preset == "generic" and self.path is None:
-            raise ValueError("path: a generic source needs the path of its product list")
-        if self.preset == "contentful" and self.write_back.enabled:
-            raise ValueError(
-                "write_back: Contentful's delivery API is read-only; write-back is not "
-                "supported for contentful sources"
-            )
+        VENDOR_PRESETS[self.preset].check_source(self)
         if self.backoff_max < self.backoff_base:
             raise ValueError("backoff_max: must not be smaller than backoff_base")
         return self

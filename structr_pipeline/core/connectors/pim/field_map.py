@@ -1,13 +1,13 @@
 """PIM items onto product records, in the shape of ``products.jsonl``.
 
-Each item is first turned into a *view* that hides its PIM's packaging: Akeneo's
-``values.<attr>`` lists become the one value for the configured locale and scope (the
-value without a locale when there is none for it; media values become their download
-URLs, gathered under ``_media``); Contentful fields lose their locale level
-(``fields.title.en-US``) and their links are replaced by the linked asset or entry from
-the response's ``includes``; Strapi 4 items lose ``attributes`` and ``data`` wrappers so
-they read like Strapi 5 items. A field map (the preset's, with the source's overrides)
-then says which dotted path of the view fills each canonical field.
+Each item is first turned into a *view* by its vendor's preset (``vendors``), which
+hides its PIM's packaging: Akeneo's ``values.<attr>`` lists become the one value for the
+configured locale and scope (media values become their download URLs, gathered under
+``_media``); Contentful fields lose their locale level (``fields.title.en-US``) and their
+links are replaced by the linked asset or entry from the response's ``includes``; Strapi
+4 items lose ``attributes`` and ``data`` wrappers so they read like Strapi 5 items. A
+field map (the preset's, with the source's overrides) then says which dotted path of the
+view fills each canonical field.
 
 A record has every product field as text ('' when missing), ``variants`` (every variant
 field, prices and weights as float or None, the inventory as int or None, plus
@@ -21,19 +21,13 @@ price that is not a number, a value of the wrong type at a mapped path) gives
 
 from __future__ import annotations
 
-import html
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from structr_pipeline.core.connectors.pim.config import (
-    FieldSpec,
-    ImagesSpec,
-    PimSource,
-    VariantsSpec,
-)
+from structr_pipeline.core.connectors.pim.config import PimSource
+from structr_pipeline.core.connectors.pim.localized import pick_locale
 from structr_pipeline.core.connectors.pim.pagination import (
     MISSING,
     PathTypeError,
@@ -42,14 +36,19 @@ from structr_pipeline.core.connectors.pim.pagination import (
     json_type,
 )
 from structr_pipeline.core.connectors.pim.presets import (
-    AKENEO_MEDIA_KEY,
-    INCLUDES_KEY,
     id_paths,
     item_id,
     item_updated_at,
     preset_for,
     updated_paths,
 )
+from structr_pipeline.core.connectors.pim.rich_text import (
+    contentful_html,
+    is_strapi_blocks,
+    strapi_blocks_html,
+)
+from structr_pipeline.core.connectors.pim.specs import FieldSpec, ImagesSpec, VariantsSpec
+from structr_pipeline.core.connectors.pim.vendors.base import NOT_ATTRIBUTES_KEY, ItemProblem
 from structr_pipeline.core.export import FLOAT_FIELDS, INT_FIELDS
 from structr_pipeline.core.fields import ATTRIBUTES, IMAGES, PRODUCT_FIELDS, VARIANT_FIELDS
 from structr_pipeline.core.mapping.profiles import WEIGHT_UNITS
@@ -59,7 +58,6 @@ from structr_pipeline.core.values import slugify
 EXTERNAL_ID = "external_id"
 EXTERNAL_UPDATED_AT = "external_updated_at"
 
-_LOCALE_KEY = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 # Akeneo's metric units (and short names) in grams.
 _METRIC_UNITS: dict[str, float] = {
     "MILLIGRAM": 0.001,
@@ -71,8 +69,6 @@ _METRIC_UNITS: dict[str, float] = {
     **{unit.upper(): factor for unit, factor in WEIGHT_UNITS.items()},
 }
 _EXCERPT = 60
-# Key of a view listing root keys that are not to become record attributes (media).
-_NOT_ATTRIBUTES = "_not_attributes"
 
 
 @dataclass(frozen=True)
@@ -88,13 +84,6 @@ class ItemError:
         """The error as one sentence."""
         who = f"item '{self.item_id}'" if self.item_id else f"item #{self.index}"
         return f"{who}, field '{self.field}': {self.reason}"
-
-
-class _Problem(Exception):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field = field
-        self.reason = reason
 
 
 def _excerpt(value: Any) -> str:
@@ -116,225 +105,9 @@ def effective_field_map(source: PimSource) -> dict[str, FieldSpec]:
 # --------------------------------------------------------------------------- views
 
 
-def _pick_locale(value: Any, locale: str | None, detect: bool = False) -> Any:
-    """A localized value (``{"en-US": …, "de-DE": …}``) reduced to the one for ``locale``.
-
-    An object with a ``locale`` key gives that key's value. With ``detect`` (a Contentful
-    entry fetched with ``locale=*``), an object whose keys all look like locale codes is
-    taken as localized and gives its first value when ``locale`` is not among them (the
-    default locale comes first in Contentful's answers). Anything else passes unchanged.
-    """
-    if not isinstance(value, dict) or not value or "sys" in value or "nodeType" in value:
-        return value
-    if locale is not None and locale in value:
-        return value[locale]
-    if detect and all(isinstance(k, str) and _LOCALE_KEY.fullmatch(k) for k in value):
-        return next(iter(value.values()))
-    return value
-
-
-def _contentful_link(value: Any) -> tuple[str, str] | None:
-    sys = value.get("sys") if isinstance(value, dict) else None
-    if isinstance(sys, dict) and sys.get("type") == "Link":
-        link_type, link_id = sys.get("linkType"), sys.get("id")
-        if isinstance(link_type, str) and isinstance(link_id, str):
-            return link_type, link_id
-    return None
-
-
-def _localized(sys: Any) -> bool:
-    """Whether Contentful fields carry a locale level (fetched with ``locale=*``)."""
-    return not (isinstance(sys, dict) and "locale" in sys)
-
-
-def _resolve_links(value: Any, includes: dict[str, Any], locale: str | None, depth: int) -> Any:
-    """Links (alone or in a list) replaced by the included object, its fields localized."""
-    if isinstance(value, list):
-        return [_resolve_links(v, includes, locale, depth) for v in value]
-    link = _contentful_link(value)
-    if link is None or depth <= 0:
-        return value
-    linked = includes.get(link[0], {}).get(link[1]) if isinstance(includes, dict) else None
-    if not isinstance(linked, dict):
-        return value
-    fields = linked.get("fields")
-    if isinstance(fields, dict):
-        detect = _localized(linked.get("sys"))
-        fields = {
-            k: _resolve_links(_pick_locale(v, locale, detect), includes, locale, depth - 1)
-            for k, v in fields.items()
-        }
-        return {**linked, "fields": fields}
-    return linked
-
-
-def _contentful_view(item: dict[str, Any], source: PimSource) -> dict[str, Any]:
-    fields = item.get("fields")
-    if fields is None:
-        fields = {}
-    if not isinstance(fields, dict):
-        raise _Problem("fields", f"is {json_type(fields)}, expected an object")
-    includes = item.get(INCLUDES_KEY) or {}
-    view = {k: v for k, v in item.items() if k not in ("fields", INCLUDES_KEY)}
-    detect = _localized(item.get("sys"))
-    view["fields"] = {
-        name: _resolve_links(_pick_locale(value, source.locale, detect), includes, source.locale, 2)
-        for name, value in fields.items()
-    }
-    return view
-
-
-def _akeneo_rank(entry: dict[str, Any], locale: str | None, scope: str | None) -> tuple | None:
-    """How well a value fits the locale and scope (lower is better), None if it does not."""
-    entry_locale, entry_scope = entry.get("locale"), entry.get("scope")
-    if locale is not None and entry_locale not in (None, locale):
-        return None
-    if scope is not None and entry_scope not in (None, scope):
-        return None
-    locale_rank = 0 if entry_locale == locale else 1 if entry_locale is None else 2
-    scope_rank = 0 if entry_scope == scope else 1 if entry_scope is None else 2
-    return locale_rank, scope_rank
-
-
-def _akeneo_view(item: dict[str, Any], source: PimSource) -> dict[str, Any]:
-    values = item.get("values")
-    if values is None:
-        values = {}
-    if not isinstance(values, dict):
-        raise _Problem("values", f"is {json_type(values)}, expected an object")
-    chosen: dict[str, Any] = {}
-    media: list[str] = []
-    for attribute, entries in values.items():
-        if not isinstance(entries, list):
-            raise _Problem(f"values.{attribute}", f"is {json_type(entries)}, expected an array")
-        ranked = [
-            (rank, n, entry)
-            for n, entry in enumerate(entries)
-            if isinstance(entry, dict)
-            and (rank := _akeneo_rank(entry, source.locale, source.scope)) is not None
-        ]
-        if not ranked:
-            continue
-        entry = min(ranked, key=lambda r: (r[0], r[1]))[2]
-        href = find_path(entry, "_links.download.href")
-        if isinstance(href, str) and href:
-            media.append(href)
-            chosen[attribute] = href
-        else:
-            chosen[attribute] = entry.get("data")
-    media_attributes = [a for a in chosen if chosen[a] in media]
-    return {**item, "values": chosen, AKENEO_MEDIA_KEY: media, _NOT_ATTRIBUTES: media_attributes}
-
-
-def _strapi_flat(value: Any) -> Any:
-    """Strapi 4's ``{id, attributes}`` and ``{data: …}`` wrappers removed, recursively."""
-    if isinstance(value, list):
-        return [_strapi_flat(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "data" in value and set(value) <= {"data", "meta"}:
-        return _strapi_flat(value["data"])
-    attributes = value.get("attributes")
-    if isinstance(attributes, dict) and set(value) <= {"id", "attributes", "meta"}:
-        flat = {k: _strapi_flat(v) for k, v in attributes.items()}
-        return {"id": value.get("id"), **flat}
-    return {k: _strapi_flat(v) for k, v in value.items()}
-
-
 def item_view(item: dict[str, Any], source: PimSource) -> dict[str, Any]:
     """The item as the field map reads it (see the module docstring)."""
-    if source.preset == "akeneo":
-        return _akeneo_view(item, source)
-    if source.preset == "contentful":
-        return _contentful_view(item, source)
-    if source.preset == "strapi":
-        return _strapi_flat(item)
-    return item
-
-
-# --------------------------------------------------------------------------- rich text
-
-_CONTENTFUL_TAGS = {
-    "paragraph": "p",
-    "heading-1": "h1",
-    "heading-2": "h2",
-    "heading-3": "h3",
-    "heading-4": "h4",
-    "heading-5": "h5",
-    "heading-6": "h6",
-    "unordered-list": "ul",
-    "ordered-list": "ol",
-    "list-item": "li",
-    "blockquote": "blockquote",
-    "table": "table",
-    "table-row": "tr",
-    "table-cell": "td",
-    "table-header-cell": "th",
-}
-_MARK_TAGS = {"bold": "strong", "italic": "em", "underline": "u", "code": "code"}
-
-
-def _marked(text: str, marks: list[str]) -> str:
-    out = html.escape(text, quote=False)
-    for mark in marks:
-        tag = _MARK_TAGS.get(mark)
-        if tag:
-            out = f"<{tag}>{out}</{tag}>"
-    return out
-
-
-def _contentful_html(node: Any) -> str:
-    """HTML from a Contentful Rich Text node (embedded entries and assets are left out)."""
-    if not isinstance(node, dict):
-        return ""
-    kind = node.get("nodeType")
-    if kind == "text":
-        marks = [m.get("type") for m in node.get("marks") or [] if isinstance(m, dict)]
-        return _marked(str(node.get("value") or ""), [m for m in marks if isinstance(m, str)])
-    inner = "".join(_contentful_html(child) for child in node.get("content") or [])
-    if kind == "hr":
-        return "<hr>"
-    if kind == "hyperlink":
-        uri = find_path(node, "data.uri")
-        href = html.escape(uri if isinstance(uri, str) else "")
-        return f'<a href="{href}">{inner}</a>'
-    tag = _CONTENTFUL_TAGS.get(str(kind))
-    return f"<{tag}>{inner}</{tag}>" if tag else inner
-
-
-def _strapi_blocks_html(nodes: list[Any]) -> str:
-    """HTML from Strapi 5's Blocks rich text."""
-    parts = []
-    for node in nodes:
-        if not isinstance(node, dict):
-            continue
-        kind = node.get("type")
-        if kind == "text":
-            marks = [m for m in ("bold", "italic", "underline", "code") if node.get(m)]
-            text = _marked(str(node.get("text") or ""), marks)
-            parts.append(f"<s>{text}</s>" if node.get("strikethrough") else text)
-            continue
-        inner = _strapi_blocks_html(node.get("children") or [])
-        if kind == "heading":
-            level = node.get("level") if node.get("level") in (1, 2, 3, 4, 5, 6) else 2
-            parts.append(f"<h{level}>{inner}</h{level}>")
-        elif kind == "list":
-            tag = "ol" if node.get("format") == "ordered" else "ul"
-            parts.append(f"<{tag}>{inner}</{tag}>")
-        elif kind == "link":
-            href = html.escape(str(node.get("url") or ""))
-            parts.append(f'<a href="{href}">{inner}</a>')
-        else:
-            tag = {"paragraph": "p", "list-item": "li", "quote": "blockquote", "code": "pre"}
-            name = tag.get(str(kind))
-            parts.append(f"<{name}>{inner}</{name}>" if name else inner)
-    return "".join(parts)
-
-
-def _is_strapi_blocks(value: list[Any]) -> bool:
-    return bool(value) and all(
-        isinstance(v, dict) and "type" in v and "children" in v for v in value
-    )
+    return preset_for(source).view(item, source)
 
 
 # --------------------------------------------------------------------------- values
@@ -355,10 +128,10 @@ def _text(value: Any) -> str:
     if isinstance(value, str | int | float | bool):
         return _scalar_text(value)
     if isinstance(value, dict) and value.get("nodeType") == "document":
-        return _contentful_html(value)
+        return contentful_html(value)
     if isinstance(value, list):
-        if _is_strapi_blocks(value):
-            return _strapi_blocks_html(value)
+        if is_strapi_blocks(value):
+            return strapi_blocks_html(value)
         if all(isinstance(v, str | int | float | bool) or v is None for v in value):
             return ", ".join(_scalar_text(v) for v in value if v is not None and v != "")
     raise ValueError(f"expected text, got {json_type(value)}")
@@ -483,15 +256,15 @@ class _ItemMapper:
         self.view = view
         self.source = source
         self.fmap = fmap
-        self.problems: list[_Problem] = []
+        self.problems: list[ItemProblem] = []
         self._product_level: dict[str, Any] = {}
 
     def lookup(self, data: Any, path: str, label: str) -> Any:
         """The value at ``path`` in ``data`` (localized), or ``MISSING``; a type clash is noted."""
         try:
-            return _pick_locale(get_path(data, path), self.source.locale)
+            return pick_locale(get_path(data, path), self.source.locale)
         except PathTypeError as exc:
-            self.problems.append(_Problem(label, str(exc)))
+            self.problems.append(ItemProblem(label, str(exc)))
             return MISSING
 
     def convert(self, name: str, raw: Any, path: str, label: str) -> Any:
@@ -499,7 +272,7 @@ class _ItemMapper:
         try:
             return _convert(name, raw, self.source)
         except ValueError as exc:
-            self.problems.append(_Problem(label, f"{path}: {exc}"))
+            self.problems.append(ItemProblem(label, f"{path}: {exc}"))
             return _convert(name, MISSING, self.source)
 
     def field(self, name: str) -> Any:
@@ -529,13 +302,13 @@ class _ItemMapper:
                 try:
                     alt = _text(alt_raw)
                 except ValueError as exc:
-                    self.problems.append(_Problem(label, f"{spec.alt}: {exc}"))
+                    self.problems.append(ItemProblem(label, f"{spec.alt}: {exc}"))
                     alt = ""
             elif element is None:
                 continue
             else:
                 self.problems.append(
-                    _Problem(
+                    ItemProblem(
                         label, f"{spec.path}: expected a URL or an object, got {json_type(element)}"
                     )
                 )
@@ -544,7 +317,7 @@ class _ItemMapper:
                 continue
             if not isinstance(url, str):
                 self.problems.append(
-                    _Problem(label, f"{spec.url}: expected a URL, got {json_type(url)}")
+                    ItemProblem(label, f"{spec.url}: expected a URL, got {json_type(url)}")
                 )
                 continue
             images.setdefault(_absolute_url(url, self.source), alt)
@@ -563,7 +336,7 @@ class _ItemMapper:
                 elements = raw
             elif raw is not MISSING and raw is not None:
                 self.problems.append(
-                    _Problem("variants", f"{spec.path}: expected an array, got {json_type(raw)}")
+                    ItemProblem("variants", f"{spec.path}: expected an array, got {json_type(raw)}")
                 )
         if not elements:
             return [self.variant(None, None, 0)]
@@ -571,7 +344,7 @@ class _ItemMapper:
         for n, element in enumerate(elements):
             if not isinstance(element, dict):
                 self.problems.append(
-                    _Problem(f"variants[{n}]", f"expected an object, got {json_type(element)}")
+                    ItemProblem(f"variants[{n}]", f"expected an object, got {json_type(element)}")
                 )
                 continue
             assert isinstance(spec, VariantsSpec)
@@ -615,13 +388,13 @@ class _ItemMapper:
                 used.add(path.split(".")[0])
             elif path.startswith(root_path + "."):
                 used.add(path[len(root_path) + 1 :].split(".")[0])
-        skipped = self.view.get(_NOT_ATTRIBUTES) or []
+        skipped = self.view.get(NOT_ATTRIBUTES_KEY) or []
         used.update(k for k in skipped if isinstance(k, str))
         found: dict[str, str] = {}
         for key, value in root.items():
             if key in used or key in preset.structural_keys or str(key).startswith("_"):
                 continue
-            value = _pick_locale(value, self.source.locale)
+            value = pick_locale(value, self.source.locale)
             if isinstance(value, str | int | float | bool) and value != "":
                 found[str(key)] = _scalar_text(value)
         return found
@@ -640,7 +413,7 @@ def record_from_item(
         return None, [ItemError(index, "", "id", f"no identifier at {where}")]
     try:
         view = item_view(item, source)
-    except _Problem as problem:
+    except ItemProblem as problem:
         return None, [ItemError(index, ident, problem.field, problem.reason)]
 
     mapper = _ItemMapper(view, source, effective_field_map(source))

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from structr_pipeline.core.connectors.pim.config import PaginationConfig
+from structr_pipeline.core.connectors.pim.specs import PaginationConfig
 
 
 class _Missing:

@@ -1,199 +1,26 @@
-"""What each kind of PIM looks like: endpoints, paging, ids, timestamps and filters.
+"""What a source reads, its own settings first and its vendor's defaults after.
 
-Four presets:
-
-* ``akeneo``: the REST API's ``GET /api/rest/v1/products``, items under
-  ``_embedded.items``, ``search_after`` paging through ``_links.next.href``, the id is
-  the product's ``identifier``, the timestamp ``updated``; incremental pulls add
-  ``search={"updated":[{"operator":">","value":"YYYY-MM-DD HH:MM:SS"}]}`` (UTC).
-* ``contentful``: the delivery API's entries (the path names space and environment),
-  ``skip``/``limit`` paging up to ``total``, ``includes`` holding linked assets and
-  entries, the id ``sys.id``, the timestamp ``sys.updatedAt``, filtered with
-  ``sys.updatedAt[gt]``.
-* ``strapi``: the REST API of Strapi 4 (``data[].attributes``) and 5 (flat items with a
-  ``documentId``), ``pagination[page]``/``pagination[pageSize]`` up to
-  ``meta.pagination.pageCount`` (of ``meta.pagination.total`` items), filtered with
-  ``filters[updatedAt][$gt]``.
-* ``generic``: any JSON API; page/per-page paging, ``id`` and ``updated_at`` keys and an
-  ``updated_since`` parameter unless the source says otherwise.
-
-A source's own settings (``path``, ``items_path``, ``id_path``, ``updated_path``,
-``pagination``, ``params``, ``updated_since_param``) override its preset.
+The defaults and the behaviour of each kind of PIM (Akeneo, Contentful, Strapi, any JSON
+API) are in ``vendors``, one module each. A source's own settings (``path``,
+``items_path``, ``id_path``, ``updated_path``, ``pagination``, ``params``,
+``updated_since_param``) override its preset; the functions here apply that rule, so
+the client and the field map never ask which vendor a source is.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from structr_pipeline.core.connectors.pim.config import (
-    FieldSpec,
-    ImagesSpec,
-    PaginationConfig,
-    PimSource,
-    VariantsSpec,
-)
+from structr_pipeline.core.connectors.pim.config import PimSource
 from structr_pipeline.core.connectors.pim.pagination import MISSING, find_path
-from structr_pipeline.core.fields import PRODUCT_FIELDS, VARIANT_FIELDS
-
-# Key under which the client attaches, to each Contentful entry, the assets and entries
-# of the response's ``includes`` that the entry links to: {"Asset": {id: asset}, ...}.
-INCLUDES_KEY = "_includes"
-# Key of the Akeneo view (see ``field_map``) listing the download URLs of media values.
-AKENEO_MEDIA_KEY = "_media"
+from structr_pipeline.core.connectors.pim.specs import PaginationConfig
+from structr_pipeline.core.connectors.pim.vendors import PRESETS, Preset
+from structr_pipeline.core.connectors.pim.vendors.base import format_since
 
 _AUTO_ITEM_KEYS = ("items", "data", "products", "results", "entries")
 # Epoch numbers above this are taken to be milliseconds.
 _EPOCH_MS_THRESHOLD = 100_000_000_000
-
-
-@dataclass(frozen=True)
-class Preset:
-    """The defaults of one kind of PIM (see the module docstring)."""
-
-    name: str
-    path: str | None
-    items_path: str | None
-    id_paths: tuple[str, ...]
-    updated_paths: tuple[str, ...]
-    pagination: PaginationConfig
-    params: Mapping[str, str]
-    field_map: Mapping[str, FieldSpec]
-    # Where the item's own attributes are (unmapped scalars there become record attributes).
-    attributes_root: str
-    structural_keys: frozenset[str] = frozenset()
-    locale_param: str | None = None
-    write_method: str | None = None
-    write_wrap: str | None = None
-    write_batched: bool = False
-    max_page_size: int = 1000
-
-
-AKENEO = Preset(
-    name="akeneo",
-    path="/api/rest/v1/products",
-    items_path="_embedded.items",
-    id_paths=("identifier",),
-    updated_paths=("updated",),
-    pagination=PaginationConfig(kind="next_url", size_param="limit"),
-    params={"pagination_type": "search_after"},
-    field_map={
-        "handle": "identifier",
-        "sku": "identifier",
-        "title": "values.name",
-        "description_html": "values.description",
-        "vendor": "values.brand",
-        "product_type": "family",
-        "category": "categories.0",
-        "status": "enabled",
-        "barcode": "values.ean",
-        "price": "values.price",
-        "weight_grams": "values.weight",
-        "seo_title": "values.meta_title",
-        "seo_description": "values.meta_description",
-        "images": ImagesSpec(path=AKENEO_MEDIA_KEY, url="", alt=None),
-    },
-    attributes_root="values",
-    write_method="PATCH",
-    write_batched=True,
-    max_page_size=100,
-)
-
-CONTENTFUL = Preset(
-    name="contentful",
-    path=None,
-    items_path="items",
-    id_paths=("sys.id",),
-    updated_paths=("sys.updatedAt",),
-    pagination=PaginationConfig(
-        kind="offset", offset_param="skip", limit_param="limit", total_path="total"
-    ),
-    params={"order": "sys.createdAt,sys.id"},
-    field_map={
-        "handle": "fields.slug",
-        "title": "fields.title",
-        "description_html": "fields.description",
-        "vendor": "fields.brand",
-        "product_type": "fields.productType",
-        "category": "fields.category",
-        "tags": "fields.tags",
-        "sku": "fields.sku",
-        "barcode": "fields.barcode",
-        "price": "fields.price",
-        "compare_at_price": "fields.compareAtPrice",
-        "weight_grams": "fields.weight",
-        "seo_title": "fields.seoTitle",
-        "seo_description": "fields.seoDescription",
-        "images": ImagesSpec(path="fields.images", url="fields.file.url", alt="fields.title"),
-    },
-    attributes_root="fields",
-    locale_param="locale",
-    max_page_size=1000,
-)
-
-STRAPI = Preset(
-    name="strapi",
-    path="/api/products",
-    items_path="data",
-    id_paths=("documentId", "id"),
-    updated_paths=("updatedAt", "attributes.updatedAt"),
-    pagination=PaginationConfig(
-        kind="page",
-        page_param="pagination[page]",
-        size_param="pagination[pageSize]",
-        page_count_path="meta.pagination.pageCount",
-        total_path="meta.pagination.total",
-    ),
-    params={"populate": "*", "sort": "id:asc"},
-    field_map={
-        "handle": "slug",
-        "title": "title",
-        "description_html": "description",
-        "vendor": "brand",
-        "product_type": "productType",
-        "category": "category",
-        "tags": "tags",
-        "sku": "sku",
-        "barcode": "barcode",
-        "price": "price",
-        "compare_at_price": "compareAtPrice",
-        "weight_grams": "weight",
-        "seo_title": "seo.metaTitle",
-        "seo_description": "seo.metaDescription",
-        "images": ImagesSpec(path="images", url="url", alt="alternativeText"),
-    },
-    attributes_root="",
-    structural_keys=frozenset(
-        {"id", "documentId", "createdAt", "updatedAt", "publishedAt", "locale", "localizations"}
-    ),
-    locale_param="locale",
-    write_method="PUT",
-    write_wrap="data",
-    max_page_size=100,
-)
-
-GENERIC = Preset(
-    name="generic",
-    path=None,
-    items_path=None,
-    id_paths=("id",),
-    updated_paths=("updated_at",),
-    pagination=PaginationConfig(kind="page", page_param="page", size_param="per_page"),
-    params={},
-    field_map={
-        **{name: name for name in (*PRODUCT_FIELDS, *VARIANT_FIELDS)},
-        "images": ImagesSpec(path="images", url="src", alt="alt"),
-        "variants": VariantsSpec(path="variants", fields={f: f for f in VARIANT_FIELDS}),
-    },
-    attributes_root="",
-    structural_keys=frozenset({"id", "updated_at", "created_at"}),
-    write_method="PATCH",
-)
-
-PRESETS: dict[str, Preset] = {p.name: p for p in (AKENEO, CONTENTFUL, STRAPI, GENERIC)}
 
 
 def preset_for(source: PimSource) -> Preset:
@@ -254,42 +81,12 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def _zulu_ms(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def format_since(source: PimSource, since: datetime) -> str:
-    """``since`` (UTC) written as a generic source's ``updated_since_format`` asks."""
-    moment = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
-    fmt = source.updated_since_format
-    if fmt == "iso":
-        return _zulu_ms(moment)
-    if fmt == "epoch":
-        return str(int(moment.timestamp()))
-    return moment.strftime(fmt)
-
-
 def updated_since_params(source: PimSource, since: datetime) -> dict[str, str]:
     """The query parameters that limit a list to items updated after ``since``."""
     moment = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
     if source.updated_since_param:
         return {source.updated_since_param: format_since(source, moment)}
-    if source.preset == "akeneo":
-        search: dict[str, Any] = {}
-        given = source.params.get("search")
-        if isinstance(given, str) and given.strip():
-            try:
-                search = json.loads(given)
-            except ValueError:
-                search = {}
-        condition = {"operator": ">", "value": moment.strftime("%Y-%m-%d %H:%M:%S")}
-        search = {**search, "updated": [condition]}
-        return {"search": json.dumps(search, separators=(",", ":"))}
-    if source.preset == "contentful":
-        return {"sys.updatedAt[gt]": _zulu_ms(moment)}
-    if source.preset == "strapi":
-        return {"filters[updatedAt][$gt]": _zulu_ms(moment)}
-    return {"updated_since": format_since(source, moment)}
+    return preset_for(source).since_params(source, moment)
 
 
 def list_params(source: PimSource, since: datetime | None = None) -> dict[str, Any]:
@@ -324,53 +121,6 @@ def extract_items(body: Any, source: PimSource) -> list[Any]:
     if not isinstance(found, list):
         raise ValueError(f"'{path}' in the body is not an array")
     return found
-
-
-def _links(value: Any, found: set[tuple[str, str]]) -> None:
-    """Collect every Contentful link (``{"sys": {"type": "Link", …}}``) inside ``value``."""
-    if isinstance(value, dict):
-        sys = value.get("sys")
-        if isinstance(sys, dict) and sys.get("type") == "Link":
-            if isinstance(sys.get("linkType"), str) and isinstance(sys.get("id"), str):
-                found.add((sys["linkType"], sys["id"]))
-            return
-        for child in value.values():
-            _links(child, found)
-    elif isinstance(value, list):
-        for child in value:
-            _links(child, found)
-
-
-def attach_includes(items: list[Any], body: Any) -> list[Any]:
-    """Contentful entries, each with the included assets and entries it links to attached.
-
-    The linked objects go under ``INCLUDES_KEY`` as ``{link type: {id: object}}``; the
-    entry is otherwise unchanged, so it can be mapped again later without the response.
-    """
-    includes = body.get("includes") if isinstance(body, dict) else None
-    if not isinstance(includes, dict):
-        return items
-    by_type: dict[str, dict[str, Any]] = {}
-    for link_type, objects in includes.items():
-        if isinstance(objects, list):
-            for obj in objects:
-                object_id = find_path(obj, "sys.id")
-                if isinstance(object_id, str):
-                    by_type.setdefault(link_type, {})[object_id] = obj
-    out: list[Any] = []
-    for item in items:
-        if not isinstance(item, dict):
-            out.append(item)
-            continue
-        found: set[tuple[str, str]] = set()
-        _links(item.get("fields"), found)
-        linked: dict[str, dict[str, Any]] = {}
-        for link_type, object_id in sorted(found):
-            obj = by_type.get(link_type, {}).get(object_id)
-            if obj is not None:
-                linked.setdefault(link_type, {})[object_id] = obj
-        out.append({**item, INCLUDES_KEY: linked} if linked else item)
-    return out
 
 
 def item_id(item: Any, source: PimSource) -> str:

@@ -31,24 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from structr_pipeline.core.connectors.platforms import Platform
-from structr_pipeline.core.connectors.platforms.assembly import (
-    MAX_OPTIONS,
-    Assembly,
-    Grouping,
-    Handles,
-    Image,
-    Product,
-    Rejection,
-    SourceRows,
-    Variant,
-    build_frame,
-    grams,
-    grouping_of,
-    option_warnings,
-    plural,
-    price_pair,
-)
+from structr_pipeline.core.connectors.platforms import Platform, assembly
 from structr_pipeline.core.csv_reading import SourceTable
 from structr_pipeline.core.issues import RowIssue
 from structr_pipeline.core.mapping.profiles import ProfileOptions
@@ -200,16 +183,13 @@ def _last_segment(path: str) -> str:
     return path.split(">")[-1].strip()
 
 
-class _Reader:
+class _Reader(assembly.PlatformReader, platform=NAME, label=LABEL):
     """Reads one file's rows into products; holds what the reading needs to share."""
 
     def __init__(self, table: SourceTable, options: ProfileOptions, today: date) -> None:
-        self.rows = SourceRows(table)
+        super().__init__(table, options)
         self.by_key = {_key(h): h for h in self.rows.header}
-        self.options = options
         self.today = today
-        self.handles = Handles()
-        self.rejections: list[Rejection] = []
 
     def name(self, column: str) -> str:
         """The file's spelling of a template column (the column itself when absent)."""
@@ -225,7 +205,9 @@ class _Reader:
         return next((v for row in rows if (v := self.cell(row, column))), "")
 
     def reject(self, row: _Row, column: str, check: str, value: str, message: str) -> None:
-        self.rejections.append(Rejection(row.line, self.name(column), check, value, message))
+        self.rejections.append(
+            assembly.Rejection(row.line, self.name(column), check, value, message)
+        )
 
     def warn(self, row: _Row, column: str, check: str, value: str, message: str) -> RowIssue:
         return RowIssue(row.line, self.name(column), check, value, message)
@@ -267,7 +249,7 @@ class _Reader:
             return text
         return ""
 
-    def product(self, row: _Row, family: list[_Row]) -> tuple[Product, set[str]]:
+    def product(self, row: _Row, family: list[_Row]) -> tuple[assembly.Product, set[str]]:
         """A product from its own row (and its family's rows, for fields it leaves empty)."""
         rows = [row, *family]
         title = self.first(rows, TITLE)
@@ -284,11 +266,11 @@ class _Reader:
         if path == values["product_type"]:
             used.add(product_type_column)
         images = [self.cell(row, c) for c in (MAIN_IMAGE, *OTHER_IMAGES)]
-        product = Product(
+        product = assembly.Product(
             handle=self.handles.claim(title, row.sku),
             line=row.line,
             values=values,
-            images=[Image(src) for src in images if src],
+            images=[assembly.Image(src) for src in images if src],
         )
         if self.cell(row, UPDATE_DELETE).lower() == "delete":
             product.values["status"] = "archived"
@@ -303,11 +285,11 @@ class _Reader:
             f"is read anyway and {consequence}; leave it out if the item is no longer sold",
         )  # fmt: skip
 
-    def variant(self, row: _Row) -> tuple[Variant, set[str]]:
+    def variant(self, row: _Row) -> tuple[assembly.Variant, set[str]]:
         """A variant's own fields from its row, and the columns they were read from."""
         used = set(_VARIANT_COLUMNS)
         price, compare_at = self.prices(row, used)
-        variant = Variant(
+        variant = assembly.Variant(
             line=row.line,
             values={
                 "sku": row.sku,
@@ -333,13 +315,13 @@ class _Reader:
         starts, ends = self.cell(row, SALE_FROM), self.cell(row, SALE_END)
         if sale and _sale_in_effect(starts, ends, self.today):
             used.add(SALE_PRICE)
-            return price_pair(standard, sale)
+            return assembly.price_pair(standard, sale)
         compare_at = _higher(standard, self.cell(row, LIST_PRICE))
         if compare_at:
             used.add(LIST_PRICE)
         return standard, compare_at
 
-    def weight(self, row: _Row, variant: Variant, used: set[str]) -> str:
+    def weight(self, row: _Row, variant: assembly.Variant, used: set[str]) -> str:
         """Grams from the first weight column filled; its columns are added to ``used``."""
         for column, unit_column in WEIGHTS:
             value = self.cell(row, column)
@@ -358,7 +340,7 @@ class _Reader:
                 )  # fmt: skip
                 return ""
             used |= {column, unit_column}
-            return grams(value, unit)
+            return assembly.grams(value, unit)
         return ""
 
     def field_sources(self) -> dict[str, str]:
@@ -380,7 +362,7 @@ class _Reader:
         return {f: self.by_key[c] for f, c in sources.items() if c in self.by_key}
 
 
-def _standalone(reader: _Reader, row: _Row) -> Product:
+def _standalone(reader: _Reader, row: _Row) -> assembly.Product:
     """A row that is a product of its own, with itself as its one variant."""
     product, used = reader.product(row, [])
     variant, variant_used = reader.variant(row)
@@ -425,7 +407,7 @@ def _family_options(reader: _Reader, parent: _Row, children: list[_Row]) -> list
     return filled
 
 
-def _family(reader: _Reader, parent: _Row, children: list[_Row]) -> Product:
+def _family(reader: _Reader, parent: _Row, children: list[_Row]) -> assembly.Product:
     """A parent row and its children as one product with a variant per child."""
     product, used = reader.product(parent, children)
     # The parent's SKU is the family's: kept under the column its children name it in.
@@ -433,34 +415,40 @@ def _family(reader: _Reader, parent: _Row, children: list[_Row]) -> Product:
     product.attributes[reader.name(PARENT_SKU)] = parent.sku
     options = _family_options(reader, parent, children)
     product.warnings.extend(parent.warnings)
-    if len(options) > MAX_OPTIONS:
+    if len(options) > assembly.MAX_OPTIONS:
         names = ", ".join(o.name for o in options)
         product.warnings.append(
             reader.warn(
                 parent, THEME, "too_many_options", names,
                 f"the family varies by {len(options)} attributes ({names}); only the first "
-                f"{MAX_OPTIONS} become options, the rest are kept as attributes",
+                f"{assembly.MAX_OPTIONS} become options, the rest are kept as attributes",
             )
         )  # fmt: skip
-    options = options[:MAX_OPTIONS]
+    options = options[: assembly.MAX_OPTIONS]
     product.option_names = [o.name for o in options]
     for child in children:
         product.variants.append(_child_variant(reader, product, parent, child, options))
     _default_option(reader, product, parent, children)
     product.lines = [parent.line]
     if options:
-        option_warnings(product, reader.name(options[0].column))
+        assembly.option_warnings(product, reader.name(options[0].column))
     return product
 
 
 def _child_variant(
-    reader: _Reader, product: Product, parent: _Row, child: _Row, options: list[ThemeOption]
-) -> Variant:
+    reader: _Reader,
+    product: assembly.Product,
+    parent: _Row,
+    child: _Row,
+    options: list[ThemeOption],
+) -> assembly.Variant:
     """One child as a variant: its own fields, options, image and differing cells."""
     variant, used = reader.variant(child)
     used |= {MAIN_IMAGE, *OTHER_IMAGES, PARENT_CHILD, PARENT_SKU, RELATIONSHIP}
     variant.values["image_src"] = reader.cell(child, MAIN_IMAGE)
-    product.images.extend(Image(src) for c in OTHER_IMAGES if (src := reader.cell(child, c)))
+    product.images.extend(
+        assembly.Image(src) for c in OTHER_IMAGES if (src := reader.cell(child, c))
+    )
     theme = reader.cell(parent, THEME) or reader.cell(child, THEME)
     for option in options:
         value = reader.cell(child, option.column)
@@ -484,7 +472,7 @@ def _child_variant(
     return variant
 
 
-def _default_option(reader: _Reader, product: Product, parent: _Row, children: list[_Row]):
+def _default_option(reader: _Reader, product: assembly.Product, parent: _Row, children: list[_Row]):
     """Variants without options are told apart by their own title (else their SKU)."""
     if product.option_names or len(product.variants) < 2:
         return
@@ -562,23 +550,14 @@ def _reject_orphan(reader: _Reader, row: _Row, reference: str, named: _Row | Non
     reader.reject(row, PARENT_SKU, "amazon_parent_missing", reference, reason)
 
 
-@dataclass(frozen=True)
-class Reading:
-    """A flat file read as products, before they are written as the canonical frame."""
-
-    products: list[Product]
-    rejections: list[Rejection]
-    rows: SourceRows
-    grouping: Grouping
-    field_sources: dict[str, str]
-
-
-def read(table: SourceTable, options: ProfileOptions, today: date | None = None) -> Reading:
+def read(
+    table: SourceTable, options: ProfileOptions, today: date | None = None
+) -> assembly.Reading:
     """Read an Amazon flat file into products, each parent with its children as variants."""
     reader = _Reader(table, options, today or date.today())
     rows = reader.parse()
     families = _sort_rows(reader, rows)
-    products: list[Product] = []
+    products: list[assembly.Product] = []
     childless = 0
     for row in rows:
         if row.kind == "parent" and row.line in families.children:
@@ -602,35 +581,38 @@ def read(table: SourceTable, options: ProfileOptions, today: date | None = None)
             reader.reject(row, SKU, "amazon_parent_sku_unusable", row.sku, reason)
     products += [_standalone(reader, row) for row in families.standalone]
     grouping = _grouping(reader, products, families, childless)
-    return Reading(products, reader.rejections, reader.rows, grouping, reader.field_sources())
+    return reader.reading(products, grouping, reader.field_sources())
 
 
-def assemble(table: SourceTable, options: ProfileOptions, today: date | None = None) -> Assembly:
+def assemble(
+    table: SourceTable, options: ProfileOptions, today: date | None = None
+) -> assembly.Assembly:
     """Read an Amazon flat file into the canonical frame, a row per variant."""
-    reading = read(table, options, today)
-    frame = build_frame(reading.products, reading.rejections, reading.rows)
-    return Assembly(frame=frame, field_sources=reading.field_sources, grouping=reading.grouping)
+    return read(table, options, today).assembly()
 
 
 def _grouping(
-    reader: _Reader, products: list[Product], families: _Families, childless: int
-) -> Grouping:
+    reader: _Reader, products: list[assembly.Product], families: _Families, childless: int
+) -> assembly.Grouping:
     """How the file's rows grouped, in numbers and in phrases."""
     parents = sum(1 for kids in families.children.values() if kids)
     children = sum(len(kids) for kids in families.children.values())
     details = []
     if children:
-        details.append(f"{plural(children, 'child', 'children')} under {plural(parents, 'parent')}")
+        details.append(
+            f"{assembly.plural(children, 'child', 'children')} "
+            f"under {assembly.plural(parents, 'parent')}"
+        )
     alone = len(families.standalone) - families.accessories
     if alone:
-        details.append(plural(alone, "standalone product"))
+        details.append(assembly.plural(alone, "standalone product"))
     if families.accessories:
         details.append(
-            f"{plural(families.accessories, 'accessory child', 'accessory children')} "
+            f"{assembly.plural(families.accessories, 'accessory child', 'accessory children')} "
             "read as products of their own"
         )
     if reader.rejections:
-        details.append(f"{plural(len(reader.rejections), 'row')} that make no product")
+        details.append(f"{assembly.plural(len(reader.rejections), 'row')} that make no product")
     counts = {
         "parents": parents,
         "children": children,
@@ -638,7 +620,7 @@ def _grouping(
         "accessories": families.accessories,
         "parents_without_children": childless,
     }
-    return grouping_of(NAME, LABEL, reader.rows, products, reader.rejections, details, counts)
+    return reader.summary(products, details, counts)
 
 
 PLATFORM = Platform(name=NAME, label=LABEL, detect=detect, assemble=assemble)

@@ -20,6 +20,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -37,7 +38,7 @@ from structr_pipeline.core.fields import (
     WARNINGS,
 )
 from structr_pipeline.core.issues import RowIssue, issues_to_json
-from structr_pipeline.core.mapping.profiles import WEIGHT_UNITS
+from structr_pipeline.core.mapping.profiles import WEIGHT_UNITS, ProfileOptions
 from structr_pipeline.core.normalize import clean_text, parse_number
 from structr_pipeline.core.values import slugify
 
@@ -409,3 +410,56 @@ def accounted(products: list[Product], rejections: list[Rejection], rows: Source
     seen.update(r.line for r in rejections)
     seen.update(line for line, _ in rows.broken)
     return seen
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A platform file read as products, before they are written as the canonical frame."""
+
+    products: list[Product]
+    rejections: list[Rejection]
+    rows: SourceRows
+    grouping: Grouping
+    field_sources: dict[str, str]
+
+    def assembly(self) -> Assembly:
+        """The products written as the canonical frame (``build_frame``), with the grouping."""
+        frame = build_frame(self.products, self.rejections, self.rows)
+        return Assembly(frame=frame, field_sources=self.field_sources, grouping=self.grouping)
+
+
+class PlatformReader:
+    """What every platform's reader of one file holds: the file's rows, the mapping
+    profile's options, the handles claimed so far and the rows rejected so far.
+
+    A platform module subclasses it with its own column lookup and row logic, naming
+    the platform and its label (what the grouping reports) as class arguments:
+    ``class _Reader(PlatformReader, platform=NAME, label=LABEL)``.
+    """
+
+    platform: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+
+    def __init_subclass__(cls, platform: str = "", label: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.platform, cls.label = platform, label
+
+    def __init__(self, table: SourceTable, options: ProfileOptions) -> None:
+        self.rows = SourceRows(table)
+        self.options = options
+        self.handles = Handles()
+        self.rejections: list[Rejection] = []
+
+    def summary(
+        self, products: list[Product], details: list[str], counts: dict[str, int]
+    ) -> Grouping:
+        """How the file's rows grouped into ``products`` (``grouping_of``)."""
+        return grouping_of(
+            self.platform, self.label, self.rows, products, self.rejections, details, counts
+        )
+
+    def reading(
+        self, products: list[Product], grouping: Grouping, field_sources: dict[str, str]
+    ) -> Reading:
+        """The file read as ``products``, with the rows this reader rejected."""
+        return Reading(products, self.rejections, self.rows, grouping, field_sources)

@@ -43,24 +43,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from structr_pipeline.core.connectors.platforms import Platform
-from structr_pipeline.core.connectors.platforms.assembly import (
-    MAX_OPTIONS,
-    Assembly,
-    Grouping,
-    Handles,
-    Image,
-    Product,
-    Rejection,
-    SourceRows,
-    Variant,
-    build_frame,
-    grams,
-    grouping_of,
-    option_warnings,
-    plural,
-    price_pair,
-)
+from structr_pipeline.core.connectors.platforms import Platform, assembly
 from structr_pipeline.core.connectors.shopify_spec import known_column
 from structr_pipeline.core.csv_reading import SourceTable
 from structr_pipeline.core.issues import RowIssue
@@ -256,7 +239,7 @@ class _Group:
 class _Draft:
     """A variant whose prices and weight its rules may still change."""
 
-    variant: Variant
+    variant: assembly.Variant
     regular: str
     sale: str
     retail: str
@@ -277,7 +260,7 @@ def _options(text: str, layout: _Layout) -> dict[str, str]:
     return out
 
 
-def _has_options(variant: Variant, conditions: dict[str, str]) -> bool:
+def _has_options(variant: assembly.Variant, conditions: dict[str, str]) -> bool:
     own = {k.casefold(): v.casefold() for k, v in variant.options.items()}
     return all(own.get(k.casefold()) == v.casefold() for k, v in conditions.items())
 
@@ -337,19 +320,16 @@ def _attribute_name(column: str) -> str:
     return f"BigCommerce {column}" if known_column(column) is not None else column
 
 
-class _Reader:
+class _Reader(assembly.PlatformReader, platform=NAME, label=LABEL):
     """Reads one export into products; holds what the reading shares."""
 
     def __init__(self, table: SourceTable, options: ProfileOptions, layout: _Layout) -> None:
-        self.rows = SourceRows(table)
+        super().__init__(table, options)
         self.columns = _Columns(self.rows.header)
         if self.columns.name(layout.kind) is None:
             raise KeyError(layout.kind)
         self.layout = layout
-        self.options = options
         self.unit = options.weight_unit or DEFAULT_WEIGHT_UNIT
-        self.handles = Handles()
-        self.rejections: list[Rejection] = []
         self.counts: Counter[str] = Counter()
         self.mapped = self._mapped_columns()
 
@@ -373,7 +353,7 @@ class _Reader:
     def reject(self, row: _Row, column: str, check: str, value: str, message: str) -> None:
         """Set a row apart as making no product, for the reason given."""
         name = self.columns.name(column) or column
-        self.rejections.append(Rejection(row.line, name, check, value, message))
+        self.rejections.append(assembly.Rejection(row.line, name, check, value, message))
 
     def parse(self) -> list[_Row]:
         """Every readable record with the kind its first column names."""
@@ -462,12 +442,12 @@ class _Reader:
 
     # --- products ------------------------------------------------------------------
 
-    def product(self, group: _Group) -> Product:
+    def product(self, group: _Group) -> assembly.Product:
         """The product of a product row and the rows under it, with its variants."""
         head = group.head
         lay = self.layout
         title = self.cell(head, lay.title)
-        product = Product(
+        product = assembly.Product(
             handle=self.handles.claim(_url_handle(self.cell(head, lay.url)), title),
             line=head.line,
             values=self.product_values(head, title),
@@ -527,7 +507,7 @@ class _Reader:
             if head is not None
             else "",
         }
-        variant = Variant(line=row.line, values=values)
+        variant = assembly.Variant(line=row.line, values=values)
         if head is not None:
             variant.options = _options(self.cell(row, lay.options), lay)
             variant.attributes = self.extra(row)
@@ -546,7 +526,7 @@ class _Reader:
         """The row's stock count as written."""
         return self.columns.first(row.cells, self.layout.stock)
 
-    def _stock(self, product: Product, head: _Row, group: _Group) -> None:
+    def _stock(self, product: assembly.Product, head: _Row, group: _Group) -> None:
         """Stock per the product's inventory tracking: none, per product or per variant.
 
         An untracked count, or a product's count its variants cannot share, is kept as an
@@ -577,7 +557,7 @@ class _Reader:
             for variant, row in zip(product.variants, group.variants, strict=True):
                 variant.values["inventory_qty"] = self.stock(row)
 
-    def _options(self, product: Product, rows: list[_Row]) -> None:
+    def _options(self, product: assembly.Product, rows: list[_Row]) -> None:
         """The product's option names from its variants' values, at most three."""
         names: dict[str, str] = {}
         for variant in product.variants:
@@ -585,18 +565,18 @@ class _Reader:
                 names.setdefault(name.casefold(), name)
         ordered = list(names.values())
         column = self.columns.name(self.layout.options) or self.layout.options
-        if len(ordered) > MAX_OPTIONS:
+        if len(ordered) > assembly.MAX_OPTIONS:
             product.warnings.append(
                 RowIssue(
                     product.line, column, "too_many_options", ", ".join(ordered),
                     f"the product varies by {len(ordered)} options ({', '.join(ordered)}); "
-                    f"only the first {MAX_OPTIONS} become options, the rest are kept as "
+                    f"only the first {assembly.MAX_OPTIONS} become options, the rest are kept as "
                     "attributes",
                 )
             )  # fmt: skip
-        product.option_names = ordered[:MAX_OPTIONS]
+        product.option_names = ordered[: assembly.MAX_OPTIONS]
         for variant, row in zip(product.variants, rows, strict=True):
-            for name in ordered[MAX_OPTIONS:]:
+            for name in ordered[assembly.MAX_OPTIONS :]:
                 if name in variant.options:
                     variant.attributes[name] = variant.options[name]
             if not variant.options and len(rows) > 1:
@@ -607,11 +587,11 @@ class _Reader:
                         "among the product's other variants",
                     )
                 )  # fmt: skip
-        option_warnings(product, column)
+        assembly.option_warnings(product, column)
 
-    def images(self, group: _Group, product: Product) -> list[Image]:
+    def images(self, group: _Group, product: assembly.Product) -> list[assembly.Image]:
         """The product's images, its thumbnail first, then by sort order and file order."""
-        found: list[tuple[bool, float, int, Image]] = []
+        found: list[tuple[bool, float, int, assembly.Image]] = []
         for number in sorted(self.columns.slots):
             found += self._slot_image(group.head, number)
         for row in [group.head, *group.images]:
@@ -629,7 +609,7 @@ class _Reader:
         found.sort(key=lambda item: item[:3])
         return [image for *_, image in found]
 
-    def _slot_image(self, head: _Row, number: int) -> list[tuple[bool, float, int, Image]]:
+    def _slot_image(self, head: _Row, number: int) -> list[tuple[bool, float, int, assembly.Image]]:
         """The image of a legacy ``Product Image … - N`` slot, ranked; none when empty."""
         parts = self.columns.slots[number]
         path = clean_text(head.cells.get(parts.get("url", ""), "")) or clean_text(
@@ -646,7 +626,7 @@ class _Reader:
 
     def _ranked(
         self, row: _Row, url: str, alt: str, thumbnail: str, sort: str, order: int = 0
-    ) -> tuple[bool, float, int, Image]:
+    ) -> tuple[bool, float, int, assembly.Image]:
         """An image with its sort key: thumbnail first, then sort order, then file order."""
         rank, _ = parse_number(self.cell(row, sort))
         is_thumbnail = _truth(self.cell(row, thumbnail)) is True
@@ -655,10 +635,10 @@ class _Reader:
             not is_thumbnail,
             position,
             row.line * 1000 + order,
-            Image(url, self.cell(row, alt)),
+            assembly.Image(url, self.cell(row, alt)),
         )
 
-    def _fold(self, product: Product, row: _Row) -> None:
+    def _fold(self, product: assembly.Product, row: _Row) -> None:
         """A modifier or video row: its cells are kept on the product (``Video YouTube ID``),
         the cells of several such rows joined with `` | ``."""
         kind_column = self.columns.name(self.layout.kind)
@@ -671,7 +651,7 @@ class _Reader:
 
     # --- rules ---------------------------------------------------------------------
 
-    def apply_rule(self, product: Product, drafts: list[_Draft], rule: _Row) -> None:
+    def apply_rule(self, product: assembly.Product, drafts: list[_Draft], rule: _Row) -> None:
         """Apply a rule row to the variants it matches, or reject it when it matches none."""
         targets = self._rule_targets(product, drafts, rule)
         if not targets:
@@ -691,7 +671,9 @@ class _Reader:
                 continue
             self._adjust(draft, rule)
 
-    def _rule_targets(self, product: Product, drafts: list[_Draft], rule: _Row) -> list[_Draft]:
+    def _rule_targets(
+        self, product: assembly.Product, drafts: list[_Draft], rule: _Row
+    ) -> list[_Draft]:
         """The variants a rule names by SKU, else by option values (all of them must match)."""
         lay = self.layout
         sku = self.cell(rule, lay.sku)
@@ -748,7 +730,7 @@ class _Reader:
         for name, text in self.extra(rule).items():
             variant.attributes[f"{name} (rule)"] = text
 
-    def _rule_warning(self, variant: Variant, rule: _Row, column: str, value: str) -> None:
+    def _rule_warning(self, variant: assembly.Variant, rule: _Row, column: str, value: str) -> None:
         """Warn on a variant that a rule's amount could not be read."""
         variant.warnings.append(
             RowIssue(
@@ -764,7 +746,7 @@ class _Reader:
     def finish(self, draft: _Draft) -> None:
         """Price, compare-at price and weight from the draft, once every rule is in."""
         values = draft.variant.values
-        price, compare_at = price_pair(draft.regular, draft.sale)
+        price, compare_at = assembly.price_pair(draft.regular, draft.sale)
         retail = draft.retail
         if retail and not compare_at:
             msrp, _ = parse_price(retail)
@@ -776,7 +758,7 @@ class _Reader:
             draft.variant.attributes[_attribute_name(name)] = retail
         values["price"] = price
         values["compare_at_price"] = compare_at
-        values["weight_grams"] = grams(draft.weight, self.unit)
+        values["weight_grams"] = assembly.grams(draft.weight, self.unit)
 
     def field_sources(self) -> dict[str, str]:
         """Canonical field → the file's column it is read from."""
@@ -805,34 +787,32 @@ class _Reader:
         }
         return {f: name for f, c in sources.items() if c and (name := col.name(c))}
 
-    def grouping(self, products: list[Product]) -> Grouping:
+    def grouping(self, products: list[assembly.Product]) -> assembly.Grouping:
         """How the rows grouped into products, in numbers and in words."""
         counts = self.counts
         sku_rows, image_rows = counts["variant_rows"], counts["image_rows"]
         details = []
         if counts["products_with_skus"]:
             details.append(
-                f"{plural(counts['products_with_skus'], 'product')} with "
-                f"{plural(sku_rows, 'SKU row')}"
+                f"{assembly.plural(counts['products_with_skus'], 'product')} with "
+                f"{assembly.plural(sku_rows, 'SKU row')}"
             )
         if counts["rules_applied"]:
-            details.append(f"{plural(counts['rules_applied'], 'rule row')} applied to their SKUs")
+            details.append(
+                f"{assembly.plural(counts['rules_applied'], 'rule row')} applied to their SKUs"
+            )
         if image_rows:
-            details.append(f"{plural(image_rows, 'image row')} folded into their products")
+            details.append(f"{assembly.plural(image_rows, 'image row')} folded into their products")
         folded = counts["modifier_rows"] + counts["video_rows"]
         if folded:
             details.append(
-                f"{plural(folded, 'modifier or video row')} kept on their products "
+                f"{assembly.plural(folded, 'modifier or video row')} kept on their products "
                 "(they are not variants)"
             )
         if self.rejections:
-            details.append(f"{plural(len(self.rejections), 'row')} that make no product")
-        return grouping_of(
-            NAME,
-            LABEL,
-            self.rows,
+            details.append(f"{assembly.plural(len(self.rejections), 'row')} that make no product")
+        return self.summary(
             products,
-            self.rejections,
             details,
             {
                 "sku_rows": sku_rows,
@@ -850,35 +830,16 @@ def layout_of(header: list[str]) -> _Layout:
     return LEGACY if _key(LEGACY.kind) in {_key(h) for h in header} else BULK_EDIT
 
 
-@dataclass(frozen=True)
-class Reading:
-    """A BigCommerce file read as products, before they are written as canonical rows."""
-
-    products: list[Product]
-    rejections: list[Rejection]
-    rows: SourceRows
-    field_sources: dict[str, str]
-    grouping: Grouping
-
-
-def read(table: SourceTable, options: ProfileOptions) -> Reading:
+def read(table: SourceTable, options: ProfileOptions) -> assembly.Reading:
     """Read a BigCommerce export into products and the rows that make none."""
     reader = _Reader(table, options, layout_of(table.header))
     products = [reader.product(group) for group in reader.groups()]
-    return Reading(
-        products=products,
-        rejections=reader.rejections,
-        rows=reader.rows,
-        field_sources=reader.field_sources(),
-        grouping=reader.grouping(products),
-    )
+    return reader.reading(products, reader.grouping(products), reader.field_sources())
 
 
-def assemble(table: SourceTable, options: ProfileOptions) -> Assembly:
+def assemble(table: SourceTable, options: ProfileOptions) -> assembly.Assembly:
     """Read a BigCommerce export into products, each with its SKU rows as variants."""
-    reading = read(table, options)
-    frame = build_frame(reading.products, reading.rejections, reading.rows)
-    return Assembly(frame=frame, field_sources=reading.field_sources, grouping=reading.grouping)
+    return read(table, options).assembly()
 
 
 PLATFORM = Platform(name=NAME, label=LABEL, detect=detect, assemble=assemble)

@@ -31,25 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from structr_pipeline.core.connectors.platforms import Platform
-from structr_pipeline.core.connectors.platforms.assembly import (
-    MAX_OPTIONS,
-    Assembly,
-    Grouping,
-    Handles,
-    Image,
-    Product,
-    Rejection,
-    SourceRows,
-    Variant,
-    build_frame,
-    grams,
-    grouping_of,
-    option_warnings,
-    plural,
-    price_pair,
-    split_list,
-)
+from structr_pipeline.core.connectors.platforms import Platform, assembly
 from structr_pipeline.core.csv_reading import SourceTable
 from structr_pipeline.core.issues import RowIssue
 from structr_pipeline.core.mapping.profiles import ProfileOptions
@@ -146,7 +128,7 @@ def _money_pair(regular: str, sale: str) -> tuple[str, str]:
     low, _ = parse_price(sale)
     high, _ = parse_price(regular)
     if low is None or high is None:
-        return price_pair(regular, sale)
+        return assembly.price_pair(regular, sale)
     return (sale, regular) if low < high else (regular, "")
 
 
@@ -172,18 +154,15 @@ def _last_segment(path: str) -> str:
     return first.split(">")[-1].strip()
 
 
-class _Reader:
+class _Reader(assembly.PlatformReader, platform=NAME, label=LABEL):
     """Reads one feed's items into products; holds what the reading needs to share."""
 
     def __init__(self, table: SourceTable, options: ProfileOptions, now: datetime) -> None:
-        self.rows = SourceRows(table)
+        super().__init__(table, options)
         self.names: dict[str, str] = {}
         for header in self.rows.header:
             self.names.setdefault(attribute_key(header), header)
-        self.options = options
         self.now = now
-        self.handles = Handles()
-        self.rejections: list[Rejection] = []
         self.duplicates = 0
 
     def name(self, attribute: str) -> str:
@@ -207,7 +186,7 @@ class _Reader:
             item.id, item.group = self.cell(item, ID), self.cell(item, GROUP)
             if not item.id:
                 self.rejections.append(
-                    Rejection(
+                    assembly.Rejection(
                         line, self.name(ID), "merchant_item_without_id", "",
                         "this item has no id; Merchant Center needs a unique id for every "
                         "item, and it is the variant's SKU here",
@@ -241,9 +220,9 @@ class _Reader:
 
     def images(self, item: _Item) -> list[str]:
         """The item's additional images (a comma-separated list)."""
-        return split_list(self.cell(item, ADDITIONAL_IMAGES))
+        return assembly.split_list(self.cell(item, ADDITIONAL_IMAGES))
 
-    def variant(self, item: _Item) -> tuple[Variant, set[str]]:
+    def variant(self, item: _Item) -> tuple[assembly.Variant, set[str]]:
         """An item's own fields as a variant, and the attributes they were read from."""
         used = {ID, GTIN, PRICE, IMAGE, ADDITIONAL_IMAGES}
         sale = self.cell(item, SALE_PRICE)
@@ -252,7 +231,7 @@ class _Reader:
         else:  # an ended or future sale stays an attribute
             sale = ""
         price, compare_at = _money_pair(self.cell(item, PRICE), sale)
-        variant = Variant(
+        variant = assembly.Variant(
             line=item.line,
             values={
                 "sku": item.id,
@@ -275,7 +254,7 @@ class _Reader:
         availability = self.cell(item, AVAILABILITY).lower().replace(" ", "_")
         return "0" if availability == "out_of_stock" else ""
 
-    def weight(self, item: _Item, variant: Variant, used: set[str]) -> str:
+    def weight(self, item: _Item, variant: assembly.Variant, used: set[str]) -> str:
         """Grams from ``shipping_weight`` (else ``product_weight``) such as ``1.5 lb``."""
         for attribute in WEIGHTS:
             text = self.cell(item, attribute)
@@ -293,7 +272,7 @@ class _Reader:
                 )  # fmt: skip
                 return ""
             used.add(attribute)
-            return grams(match.group(1), unit)
+            return assembly.grams(match.group(1), unit)
         return ""
 
     def field_sources(self) -> dict[str, str]:
@@ -356,7 +335,7 @@ def _product_values(reader: _Reader, items: list[_Item], title: str) -> dict[str
     }
 
 
-def _disagreements(reader: _Reader, items: list[_Item], variants: list[Variant]) -> None:
+def _disagreements(reader: _Reader, items: list[_Item], variants: list[assembly.Variant]) -> None:
     """Warn on items whose brand, description or category differ from the first item's."""
     first = items[0]
     for item, variant in zip(items[1:], variants[1:], strict=True):
@@ -386,20 +365,20 @@ def _options(reader: _Reader, items: list[_Item]) -> list[tuple[str, str]]:
     return varying
 
 
-def _product(reader: _Reader, items: list[_Item]) -> Product:
+def _product(reader: _Reader, items: list[_Item]) -> assembly.Product:
     """A group of items (or one item) as a product with a variant per item."""
     title = _title(reader, items)
-    product = Product(
+    product = assembly.Product(
         handle=_handle(reader, items, title),
         line=items[0].line,
         values=_product_values(reader, items, title),
     )
     sources = [reader.cell(item, IMAGE) for item in items]
     sources += [src for item in items for src in reader.images(item)]
-    product.images = [Image(src) for src in dict.fromkeys(sources) if src]
+    product.images = [assembly.Image(src) for src in dict.fromkeys(sources) if src]
     options = _options(reader, items) if len(items) > 1 else []
     _warn_too_many(reader, product, items[0], options)
-    options = options[:MAX_OPTIONS]
+    options = options[: assembly.MAX_OPTIONS]
     product.option_names = [name for _, name in options]
     used_by_product = _product_attributes(reader, product, items[0], options)
     extras = []
@@ -413,12 +392,12 @@ def _product(reader: _Reader, items: list[_Item]) -> Product:
     _disagreements(reader, items, product.variants)
     _default_option(reader, product, items, title)
     if options:
-        option_warnings(product, reader.name(options[0][0]))
+        assembly.option_warnings(product, reader.name(options[0][0]))
     return product
 
 
 def _product_attributes(
-    reader: _Reader, product: Product, first: _Item, options: list[tuple[str, str]]
+    reader: _Reader, product: assembly.Product, first: _Item, options: list[tuple[str, str]]
 ) -> set[str]:
     """The attributes read into the product's fields and options (not kept as attributes)."""
     used = {TITLE, GROUP_TITLE, DESCRIPTION, BRAND, *(a for a, _ in options)}
@@ -431,7 +410,7 @@ def _product_attributes(
 
 def _item_variant(
     reader: _Reader, item: _Item, options: list[tuple[str, str]]
-) -> tuple[Variant, set[str]]:
+) -> tuple[assembly.Variant, set[str]]:
     """An item as a variant with its option values (and its image, in a group)."""
     variant, used = reader.variant(item)
     if item.group:
@@ -443,7 +422,7 @@ def _item_variant(
 
 def _split_attributes(
     reader: _Reader,
-    product: Product,
+    product: assembly.Product,
     items: list[_Item],
     extras: list[dict[str, str]],
     used_by_product: set[str],
@@ -460,21 +439,24 @@ def _split_attributes(
 
 
 def _warn_too_many(
-    reader: _Reader, product: Product, first: _Item, options: list[tuple[str, str]]
+    reader: _Reader, product: assembly.Product, first: _Item, options: list[tuple[str, str]]
 ) -> None:
-    if len(options) <= MAX_OPTIONS:
+    if len(options) <= assembly.MAX_OPTIONS:
         return
     names = ", ".join(name for _, name in options)
     product.warnings.append(
         reader.warn(
             first, GROUP, "too_many_options", names,
             f"the items of group '{first.group}' vary by {len(options)} attributes ({names}); "
-            f"only the first {MAX_OPTIONS} become options, the rest are kept as attributes",
+            f"only the first {assembly.MAX_OPTIONS} become options, the rest are kept as "
+            "attributes",
         )
     )  # fmt: skip
 
 
-def _default_option(reader: _Reader, product: Product, items: list[_Item], title: str) -> None:
+def _default_option(
+    reader: _Reader, product: assembly.Product, items: list[_Item], title: str
+) -> None:
     """Items that differ in no variant attribute are told apart by their titles' own words."""
     if product.option_names or len(items) < 2:
         return
@@ -493,53 +475,46 @@ def _default_option(reader: _Reader, product: Product, items: list[_Item], title
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Reading:
-    """A feed read as products, before they are written as the canonical frame."""
-
-    products: list[Product]
-    rejections: list[Rejection]
-    rows: SourceRows
-    grouping: Grouping
-    field_sources: dict[str, str]
-
-
-def read(table: SourceTable, options: ProfileOptions, now: datetime | None = None) -> Reading:
+def read(
+    table: SourceTable, options: ProfileOptions, now: datetime | None = None
+) -> assembly.Reading:
     """Read a Merchant Center feed into products, each item group with its items."""
     reader = _Reader(table, options, now or datetime.now(UTC))
     products = [_product(reader, items) for items in _groups(reader.items())]
     grouping = _grouping(reader, products)
-    return Reading(products, reader.rejections, reader.rows, grouping, reader.field_sources())
+    return reader.reading(products, grouping, reader.field_sources())
 
 
-def assemble(table: SourceTable, options: ProfileOptions, now: datetime | None = None) -> Assembly:
+def assemble(
+    table: SourceTable, options: ProfileOptions, now: datetime | None = None
+) -> assembly.Assembly:
     """Read a Merchant Center feed into the canonical frame, a row per item."""
-    reading = read(table, options, now)
-    frame = build_frame(reading.products, reading.rejections, reading.rows)
-    return Assembly(frame=frame, field_sources=reading.field_sources, grouping=reading.grouping)
+    return read(table, options, now).assembly()
 
 
-def _grouping(reader: _Reader, products: list[Product]) -> Grouping:
+def _grouping(reader: _Reader, products: list[assembly.Product]) -> assembly.Grouping:
     """How the feed's items grouped, in numbers and in phrases."""
     grouped = [p for p in products if p.variants and len(p.variants) > 1]
     in_groups = sum(len(p.variants) for p in grouped)
     single = len(products) - len(grouped)
     details = []
     if grouped:
-        details.append(f"{plural(in_groups, 'item')} in {plural(len(grouped), 'item group')}")
+        details.append(
+            f"{assembly.plural(in_groups, 'item')} in {assembly.plural(len(grouped), 'item group')}"
+        )
     if single:
-        details.append(plural(single, "single-item product"))
+        details.append(assembly.plural(single, "single-item product"))
     if reader.duplicates:
-        details.append(f"{plural(reader.duplicates, 'item')} repeating another's id")
+        details.append(f"{assembly.plural(reader.duplicates, 'item')} repeating another's id")
     if reader.rejections:
-        details.append(f"{plural(len(reader.rejections), 'item')} without an id")
+        details.append(f"{assembly.plural(len(reader.rejections), 'item')} without an id")
     counts = {
         "item_groups": len(grouped),
         "items_in_groups": in_groups,
         "single_items": single,
         "repeated_ids": reader.duplicates,
     }
-    return grouping_of(NAME, LABEL, reader.rows, products, reader.rejections, details, counts)
+    return reader.summary(products, details, counts)
 
 
 PLATFORM = Platform(name=NAME, label=LABEL, detect=detect, assemble=assemble)

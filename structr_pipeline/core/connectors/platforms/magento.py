@@ -19,23 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from structr_pipeline.core.connectors.platforms import Platform
-from structr_pipeline.core.connectors.platforms.assembly import (
-    MAX_OPTIONS,
-    Assembly,
-    Handles,
-    Image,
-    Product,
-    Rejection,
-    SourceRows,
-    Variant,
-    build_frame,
-    grams,
-    grouping_of,
-    option_warnings,
-    plural,
-    price_pair,
-)
+from structr_pipeline.core.connectors.platforms import Platform, assembly
 from structr_pipeline.core.csv_reading import SourceTable
 from structr_pipeline.core.issues import RowIssue
 from structr_pipeline.core.mapping.profiles import ProfileOptions
@@ -132,16 +116,13 @@ def _day(text: str) -> date | None:
     return date.fromisoformat(text)
 
 
-class _Reader:
+class _Reader(assembly.PlatformReader, platform=NAME, label=LABEL):
     """Reads one export into products; holds what the reading shares."""
 
     def __init__(self, table: SourceTable, options: ProfileOptions, today: date) -> None:
-        self.rows = SourceRows(table)
-        self.options = options
+        super().__init__(table, options)
         self.today = today
         self.unit = options.weight_unit or DEFAULT_WEIGHT_UNIT
-        self.handles = Handles()
-        self.rejections: list[Rejection] = []
 
     def image(self, path: str) -> str:
         path = clean_text(path)
@@ -150,15 +131,17 @@ class _Reader:
             return f"{base}/{path.lstrip('/')}"
         return path
 
-    def images(self, row: _Row) -> list[Image]:
+    def images(self, row: _Row) -> list[assembly.Image]:
         images = []
         if row.get("base_image"):
-            images.append(Image(self.image(row.get("base_image")), row.get("base_image_label")))
+            images.append(
+                assembly.Image(self.image(row.get("base_image")), row.get("base_image_label"))
+            )
         paths = [p for p in row.get("additional_images").split(",") if clean_text(p)]
         labels = row.get("additional_image_labels").split(",")
         for n, path in enumerate(paths):
             label = clean_text(labels[n]) if n < len(labels) else ""
-            images.append(Image(self.image(path), label))
+            images.append(assembly.Image(self.image(path), label))
         return images
 
     def attributes(self, row: _Row) -> dict[str, str]:
@@ -177,12 +160,12 @@ class _Reader:
                     out[f"{name} [{view}]"] = text
         return out
 
-    def product(self, row: _Row) -> Product:
+    def product(self, row: _Row) -> assembly.Product:
         extra = parse_pairs(row.get("additional_attributes"))
         categories = [c for c in row.get("categories").split(",") if clean_text(c)]
         deepest = max(categories, key=lambda c: c.count("/"), default="")
         online = row.get("product_online")
-        return Product(
+        return assembly.Product(
             handle=self.handles.claim(row.get("url_key"), row.get("name"), row.sku),
             line=row.line,
             values={
@@ -201,12 +184,12 @@ class _Reader:
             lines=[o.line for o in row.overrides],
         )
 
-    def variant(self, row: _Row, parent: _Row | None = None) -> Variant:
+    def variant(self, row: _Row, parent: _Row | None = None) -> assembly.Variant:
         extra = parse_pairs(row.get("additional_attributes"))
         sale = row.get("special_price") if _on_sale(row, self.today) else ""
-        price, compare_at = price_pair(row.get("price"), sale)
+        price, compare_at = assembly.price_pair(row.get("price"), sale)
         if not price and parent is not None:
-            price, compare_at = price_pair(parent.get("price"), "")
+            price, compare_at = assembly.price_pair(parent.get("price"), "")
         weight = row.get("weight") or (parent.get("weight") if parent is not None else "")
         values = {
             "sku": row.sku,
@@ -214,10 +197,10 @@ class _Reader:
             "price": price,
             "compare_at_price": compare_at,
             "inventory_qty": row.get("qty"),
-            "weight_grams": grams(weight, self.unit),
+            "weight_grams": assembly.grams(weight, self.unit),
             "image_src": self.image(row.get("base_image")) if parent is not None else "",
         }
-        return Variant(line=row.line, values=values)
+        return assembly.Variant(line=row.line, values=values)
 
 
 FIELD_SOURCES = {
@@ -255,7 +238,7 @@ def _default_rows(reader: _Reader) -> list[_Row]:
         target = by_sku.get(row.sku)
         if target is None:
             reader.rejections.append(
-                Rejection(
+                assembly.Rejection(
                     row.line, "store_view_code", "store_view_without_default",
                     row.get("store_view_code"),
                     f"this row overrides SKU '{row.sku}' for store view "
@@ -276,7 +259,9 @@ def _variations(row: _Row) -> list[dict[str, str]]:
     ]
 
 
-def assemble(table: SourceTable, options: ProfileOptions, today: date | None = None) -> Assembly:
+def assemble(
+    table: SourceTable, options: ProfileOptions, today: date | None = None
+) -> assembly.Assembly:
     """Read a Magento 2 export into products, each configurable with its children."""
     reader = _Reader(table, options, today or date.today())
     rows = _default_rows(reader)
@@ -291,7 +276,7 @@ def assemble(table: SourceTable, options: ProfileOptions, today: date | None = N
             for entry in _variations(row):
                 owner.setdefault(entry["sku"], row)
 
-    products: list[Product] = []
+    products: list[assembly.Product] = []
     counts = {"configurable": 0, "children": 0, "configurable_without_children": 0}
     for row in rows:
         if row.kind == "configurable":
@@ -309,29 +294,29 @@ def assemble(table: SourceTable, options: ProfileOptions, today: date | None = N
     details = []
     if counts["children"]:
         details.append(
-            f"{plural(counts['children'], 'child product')} as variants of "
-            f"{plural(counts['configurable'], 'configurable product')}"
+            f"{assembly.plural(counts['children'], 'child product')} as variants of "
+            f"{assembly.plural(counts['configurable'], 'configurable product')}"
         )
     if counts["configurable_without_children"]:
         details.append(
-            f"{plural(counts['configurable_without_children'], 'configurable product')} "
+            f"{assembly.plural(counts['configurable_without_children'], 'configurable product')} "
             "without children in this file"
         )
     views = sum(len(r.overrides) for r in rows)
     if views:
-        details.append(f"{plural(views, 'store-view row')} kept as overrides")
+        details.append(f"{assembly.plural(views, 'store-view row')} kept as overrides")
     orphans = sum(1 for r in reader.rejections if r.check == "store_view_without_default")
     if orphans:
         details.append(
-            f"{plural(orphans, 'store-view row')} whose SKU has no default row in this file"
+            f"{assembly.plural(orphans, 'store-view row')} whose SKU has no default row in "
+            "this file"
         )
     counts["store_view_rows"] = views
-    grouping = grouping_of(NAME, LABEL, reader.rows, products, reader.rejections, details, counts)
-    frame = build_frame(products, reader.rejections, reader.rows)
-    return Assembly(frame=frame, field_sources=dict(FIELD_SOURCES), grouping=grouping)
+    grouping = reader.summary(products, details, counts)
+    return reader.reading(products, grouping, dict(FIELD_SOURCES)).assembly()
 
 
-def _simple(reader: _Reader, row: _Row) -> Product:
+def _simple(reader: _Reader, row: _Row) -> assembly.Product:
     product = reader.product(row)
     product.lines = []
     variant = reader.variant(row)
@@ -350,7 +335,7 @@ def _simple(reader: _Reader, row: _Row) -> Product:
 
 def _configurable(
     reader: _Reader, row: _Row, by_sku: dict[str, _Row], owner: dict[str, _Row]
-) -> Product | None:
+) -> assembly.Product | None:
     """A configurable product with its children as variants; None (rejected) if it has none."""
     entries = _variations(row)
     labels = parse_pairs(row.get("configurable_variation_labels"))
@@ -398,13 +383,13 @@ def _configurable(
             taken = ", ".join(f"'{sku}' stays with '{other.sku}'" for sku, other in elsewhere[:3])
             reason += f"; listed children of another configurable product: {taken}"
         reader.rejections.append(
-            Rejection(
+            assembly.Rejection(
                 row.line, "configurable_variations", "configurable_without_children",
                 row.get("configurable_variations")[:200], reason,
             )
         )  # fmt: skip
         reader.rejections.extend(
-            Rejection(
+            assembly.Rejection(
                 o.line, "store_view_code", "product_rejected", o.get("store_view_code"),
                 f"this store-view row overrides configurable product '{row.sku}', which has "
                 "no children in this file",
@@ -413,15 +398,15 @@ def _configurable(
         )  # fmt: skip
         return None
     option_names = [names[c] for c in codes]
-    if len(option_names) > MAX_OPTIONS:
+    if len(option_names) > assembly.MAX_OPTIONS:
         product.warnings.append(
             RowIssue(
                 row.line, "configurable_variations", "too_many_options", ", ".join(option_names),
                 f"the product varies by {len(option_names)} attributes; only the first "
-                f"{MAX_OPTIONS} become options, the rest are kept as attributes",
+                f"{assembly.MAX_OPTIONS} become options, the rest are kept as attributes",
             )
         )  # fmt: skip
-    product.option_names = option_names[:MAX_OPTIONS]
+    product.option_names = option_names[: assembly.MAX_OPTIONS]
     for sku, other in elsewhere:
         product.warnings.append(
             RowIssue(
@@ -435,11 +420,12 @@ def _configurable(
         product.warnings.append(
             RowIssue(
                 row.line, "configurable_variations", "children_missing", shown,
-                f"{plural(len(missing), 'listed child', 'listed children')} of '{row.sku}' "
+                f"{assembly.plural(len(missing), 'listed child', 'listed children')} "
+                f"of '{row.sku}' "
                 f"{'is' if len(missing) == 1 else 'are'} not in this file: {shown}",
             )
         )  # fmt: skip
-    option_warnings(product, "configurable_variations")
+    assembly.option_warnings(product, "configurable_variations")
     return product
 
 

@@ -19,24 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from structr_pipeline.core.connectors.platforms import Platform
-from structr_pipeline.core.connectors.platforms.assembly import (
-    MAX_OPTIONS,
-    Assembly,
-    Handles,
-    Image,
-    Product,
-    Rejection,
-    SourceRows,
-    Variant,
-    build_frame,
-    grams,
-    grouping_of,
-    option_warnings,
-    plural,
-    price_pair,
-    split_list,
-)
+from structr_pipeline.core.connectors.platforms import Platform, assembly
 from structr_pipeline.core.csv_reading import SourceTable
 from structr_pipeline.core.issues import RowIssue
 from structr_pipeline.core.mapping.profiles import ProfileOptions
@@ -178,16 +161,13 @@ def _on_sale(columns: _Columns, cells: dict[str, str], today: date) -> bool:
     return True
 
 
-class _Reader:
+class _Reader(assembly.PlatformReader, platform=NAME, label=LABEL):
     """Reads one file's rows into products; holds what the reading needs to share."""
 
     def __init__(self, table: SourceTable, options: ProfileOptions, today: date) -> None:
-        self.rows = SourceRows(table)
+        super().__init__(table, options)
         self.columns = _Columns(self.rows.header)
-        self.options = options
         self.today = today
-        self.handles = Handles()
-        self.rejections: list[Rejection] = []
         self.mapped = {
             c
             for c in (
@@ -203,7 +183,7 @@ class _Reader:
 
     def reject(self, row: _Row, column: str, check: str, value: str, message: str) -> None:
         self.rejections.append(
-            Rejection(row.line, self.columns.name(column) or column, check, value, message)
+            assembly.Rejection(row.line, self.columns.name(column) or column, check, value, message)
         )
 
     def extra(self, cells: dict[str, str]) -> dict[str, str]:
@@ -229,7 +209,7 @@ class _Reader:
             )
         return parsed
 
-    def product(self, row: _Row) -> Product:
+    def product(self, row: _Row) -> assembly.Product:
         col = self.columns
         cells = row.cells
         title = col.cell(cells, TITLE)
@@ -250,8 +230,8 @@ class _Reader:
             "seo_description": col.first(cells, SEO_DESCRIPTION_META),
         }
         handle = self.handles.claim(title, col.cell(cells, SKU))
-        images = [Image(src) for src in split_list(col.cell(cells, IMAGES))]
-        return Product(
+        images = [assembly.Image(src) for src in assembly.split_list(col.cell(cells, IMAGES))]
+        return assembly.Product(
             handle=handle,
             line=row.line,
             values=values,
@@ -259,27 +239,27 @@ class _Reader:
             attributes=self.extra(cells),
         )
 
-    def variant(self, row: _Row, parent: _Row | None = None) -> Variant:
+    def variant(self, row: _Row, parent: _Row | None = None) -> assembly.Variant:
         col = self.columns
         cells = row.cells
         regular, sale = col.cell(cells, REGULAR_PRICE), col.cell(cells, SALE_PRICE)
         if sale and not _on_sale(col, cells, self.today):
             sale = ""
-        price, compare_at = price_pair(regular, sale)
+        price, compare_at = assembly.price_pair(regular, sale)
         weight = col.cell(cells, col.weight) if col.weight else ""
         if not weight and parent is not None and col.weight:
             weight = col.cell(parent.cells, col.weight)
-        images = split_list(col.cell(cells, IMAGES))
+        images = assembly.split_list(col.cell(cells, IMAGES))
         values = {
             "sku": col.cell(cells, SKU),
             "barcode": col.cell(cells, GTIN),
             "price": price,
             "compare_at_price": compare_at,
             "inventory_qty": col.cell(cells, STOCK),
-            "weight_grams": grams(weight, self.options.weight_unit or col.weight_unit),
+            "weight_grams": assembly.grams(weight, self.options.weight_unit or col.weight_unit),
             "image_src": images[0] if (images and parent is not None) else "",
         }
-        return Variant(line=row.line, values=values, attributes={})
+        return assembly.Variant(line=row.line, values=values, attributes={})
 
     def field_sources(self) -> dict[str, str]:
         col = self.columns
@@ -329,7 +309,9 @@ def _parent_lookup(rows: list[_Row], columns: _Columns) -> Callable[[str], _Row 
     return find
 
 
-def assemble(table: SourceTable, options: ProfileOptions, today: date | None = None) -> Assembly:
+def assemble(
+    table: SourceTable, options: ProfileOptions, today: date | None = None
+) -> assembly.Assembly:
     """Read a WooCommerce export into products, each variable product with its variations."""
     reader = _Reader(table, options, today or date.today())
     rows = reader.parse()
@@ -359,7 +341,7 @@ def assemble(table: SourceTable, options: ProfileOptions, today: date | None = N
         else:
             children.setdefault(parent.line, []).append(row)
 
-    products: dict[int, Product] = {}
+    products: dict[int, assembly.Product] = {}
     groups: list[_Row] = []
     counts = {"variable": 0, "variations": 0, "variable_without_variations": 0, "grouped": 0}
     for row in rows:
@@ -391,26 +373,25 @@ def assemble(table: SourceTable, options: ProfileOptions, today: date | None = N
     details = []
     if counts["variations"]:
         details.append(
-            f"{plural(counts['variations'], 'variation')} under "
-            f"{plural(counts['variable'], 'variable product')}"
+            f"{assembly.plural(counts['variations'], 'variation')} under "
+            f"{assembly.plural(counts['variable'], 'variable product')}"
         )
     if counts["variable_without_variations"]:
         details.append(
-            f"{plural(counts['variable_without_variations'], 'variable product')} without "
+            f"{assembly.plural(counts['variable_without_variations'], 'variable product')} without "
             "variations in this file"
         )
     if counts["grouped"]:
         details.append(
-            f"{plural(counts['grouped'], 'grouped product')} (no price of their own) kept "
+            f"{assembly.plural(counts['grouped'], 'grouped product')} (no price of their own) kept "
             "as a tag on the products they group"
         )
     checks = Counter(r.check for r in reader.rejections)
     for check, phrase in _REJECTION_PHRASES.items():
         if checks[check]:
-            details.append(f"{plural(checks[check], phrase[0], phrase[1])}{phrase[2]}")
-    grouping = grouping_of(NAME, LABEL, reader.rows, assembled, reader.rejections, details, counts)
-    frame = build_frame(assembled, reader.rejections, reader.rows)
-    return Assembly(frame=frame, field_sources=reader.field_sources(), grouping=grouping)
+            details.append(f"{assembly.plural(checks[check], phrase[0], phrase[1])}{phrase[2]}")
+    grouping = reader.summary(assembled, details, counts)
+    return reader.reading(assembled, grouping, reader.field_sources()).assembly()
 
 
 def _value(variation: _Row, name: str) -> str:
@@ -421,7 +402,7 @@ def _value(variation: _Row, name: str) -> str:
     return ""
 
 
-def _variable_product(reader: _Reader, parent: _Row, variations: list[_Row]) -> Product:
+def _variable_product(reader: _Reader, parent: _Row, variations: list[_Row]) -> assembly.Product:
     """A variable product with its variations as variants, its options from their attributes."""
     columns = reader.columns
     product = reader.product(parent)
@@ -437,15 +418,16 @@ def _variable_product(reader: _Reader, parent: _Row, variations: list[_Row]) -> 
         if name not in options:
             values = parent.attributes.get(name, ([], ""))[0]
             product.attributes[f"{name} (any)"] = ", ".join(values)
-    if len(options) > MAX_OPTIONS:
+    if len(options) > assembly.MAX_OPTIONS:
         product.warnings.append(
             RowIssue(
                 parent.line, columns.name(TYPE) or TYPE, "too_many_options", ", ".join(options),
                 f"the product varies by {len(options)} attributes ({', '.join(options)}); "
-                f"only the first {MAX_OPTIONS} become options, the rest are kept as attributes",
+                f"only the first {assembly.MAX_OPTIONS} become options, the rest are kept as "
+                "attributes",
             )
         )  # fmt: skip
-    product.option_names = options[:MAX_OPTIONS]
+    product.option_names = options[: assembly.MAX_OPTIONS]
 
     defaults = {n.casefold(): d for n, (_, d) in parent.attributes.items() if d}
 
@@ -480,14 +462,14 @@ def _variable_product(reader: _Reader, parent: _Row, variations: list[_Row]) -> 
         }
         product.variants.append(variant)
     product.lines = [parent.line]
-    option_warnings(product, columns.name(TITLE) or TITLE)
+    assembly.option_warnings(product, columns.name(TITLE) or TITLE)
     return product
 
 
 def _fold_groups(
     reader: _Reader,
     groups: list[_Row],
-    products: dict[int, Product],
+    products: dict[int, assembly.Product],
     find: Callable[[str], _Row | None],
 ) -> int:
     """A grouped product becomes a tag on the products it groups; its row is accounted for
