@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from structr_pipeline.assets.catalog import catalog_export, catalog_quality_snapshot
+from structr_pipeline.assets.catalog import catalog_export
 from structr_pipeline.runner import register_batch, run_batch
-from structr_pipeline.schedules import nightly_catalog_export, nightly_quality_snapshot
 from structr_pipeline.store.catalog import count_products
 
 
@@ -51,6 +50,7 @@ def test_catalog_export_and_quality_snapshot(defs, instance, sample_csv) -> None
     seo = {r["handle"]: r["generated_copy"]["copy"].get("seo_title") for r in bundle}
     assert all(r["SEO title"] == seo[r["URL handle"]] for r in rows if r["Title"])
 
+    catalog_quality_snapshot = defs.resolve_assets_def("catalog_quality_snapshot")
     snapshot = dg.materialize(
         [catalog_quality_snapshot],
         instance=instance,
@@ -67,7 +67,9 @@ def test_catalog_export_and_quality_snapshot(defs, instance, sample_csv) -> None
     assert written["grade_counts"] == dict(zip("ABCDE", grades, strict=True))
 
 
-def test_nightly_schedules_target_the_catalog_jobs(instance) -> None:
+def test_nightly_schedules_target_the_catalog_jobs(defs, instance) -> None:
+    nightly_catalog_export = defs.resolve_schedule_def("nightly_catalog_export")
+    nightly_quality_snapshot = defs.resolve_schedule_def("nightly_quality_snapshot")
     moment = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
     context = dg.build_schedule_context(instance=instance, scheduled_execution_time=moment)
     request = nightly_quality_snapshot(context)
