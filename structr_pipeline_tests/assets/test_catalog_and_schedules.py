@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from structr_pipeline.assets.catalog import catalog_export
+from structr_pipeline.assets.catalog import catalog_export, quality_snapshot_asset
 from structr_pipeline.runner import register_batch, run_batch
 from structr_pipeline.store.catalog import count_products
+
+catalog_quality_snapshot = quality_snapshot_asset("UTC")
 
 
 def import_sample(defs, instance, path):
@@ -50,7 +52,6 @@ def test_catalog_export_and_quality_snapshot(defs, instance, sample_csv) -> None
     seo = {r["handle"]: r["generated_copy"]["copy"].get("seo_title") for r in bundle}
     assert all(r["SEO title"] == seo[r["URL handle"]] for r in rows if r["Title"])
 
-    catalog_quality_snapshot = defs.resolve_assets_def("catalog_quality_snapshot")
     snapshot = dg.materialize(
         [catalog_quality_snapshot],
         instance=instance,
