@@ -157,7 +157,7 @@ def import_file(
     console.print("Bundle:")
     for path in summary["files"].values():
         console.print(f"  {path}", soft_wrap=True)
-    console.print(f"Catalog database: {catalog.database_url}", soft_wrap=True)
+    console.print(f"Catalog database: {catalog.url}", soft_wrap=True)
     console.print(
         f"Dagster run: {run.run_id} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})", soft_wrap=True
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,11 +21,12 @@ from structr_pipeline.assets import (
 )
 from structr_pipeline.core.connectors.pim import load_sources
 from structr_pipeline.jobs import catalog_export_job, import_batch_job, quality_snapshot_job
+from structr_pipeline.resources.automation import AutomationPolicyResource
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.resources.llm import LLMResource
 from structr_pipeline.resources.parquet_io_manager import PartitionedParquetIOManager
 from structr_pipeline.resources.pim import PimResource, resource_key
-from structr_pipeline.schedules import nightly_catalog_export, nightly_quality_snapshot
+from structr_pipeline.schedules import nightly_schedules
 from structr_pipeline.sensors.inbox import inbox_sensor
 from structr_pipeline.sensors.pim import build_pim_resync, build_pim_sensor
 from structr_pipeline.sensors.reprocess import reprocess_sensor, reprocessing_report
@@ -36,14 +36,18 @@ from structr_pipeline.sensors.webhook_queue import (
     webhook_batch_succeeded,
     webhook_queue_sensor,
 )
-from structr_pipeline.settings import StructrSettings
+from structr_pipeline.settings import LLM_API_KEY_VARIABLE, StructrSettings
 
 
 def default_resources(settings: StructrSettings) -> dict[str, Any]:
-    """The resources for the given settings: catalog store, Parquet asset storage, the LLM."""
-    api_key = dg.EnvVar("STRUCTR_LLM_API_KEY") if os.environ.get("STRUCTR_LLM_API_KEY") else None
+    """The resources for the given settings: catalog store, automation policy, Parquet asset
+    storage, the LLM (its API key by variable name, when the environment sets one)."""
+    api_key = (
+        dg.EnvVar(LLM_API_KEY_VARIABLE) if LLM_API_KEY_VARIABLE in settings.secrets_in_env else None
+    )
     return {
         "catalog": CatalogStoreResource.from_settings(settings),
+        "automation": AutomationPolicyResource.from_settings(settings),
         "io_manager": PartitionedParquetIOManager(base_dir=str(settings.storage_dir)),
         "llm": LLMResource(
             provider=settings.llm_provider,
@@ -72,13 +76,13 @@ def build_defs(
     return dg.Definitions(
         assets=[
             *dg.load_assets_from_modules([*stage_modules, catalog]),
+            catalog.quality_snapshot_asset(settings.timezone),
             reprocessing_report,
         ],
         asset_checks=dg.load_asset_checks_from_modules([checks]),
         jobs=[import_batch_job, catalog_export_job, quality_snapshot_job],
         schedules=[
-            nightly_catalog_export,
-            nightly_quality_snapshot,
+            *nightly_schedules(settings),
             *(build_pim_resync(source) for source in pim_sources.values()),
         ],
         sensors=[

@@ -108,3 +108,61 @@ def test_dagster_cli_validates_the_workspace(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_secrets_from_the_environment_show_by_name_only(tmp_path, monkeypatch) -> None:
+    # The snapshot is what the code server sends the webserver: resource config as the UI
+    # shows it. Reading it needs Dagster's (private) snapshot classes.
+    from dagster._core.remote_representation.external_data import (
+        RepositorySnap,
+        ResourceConfigEnvVarSnap,
+    )
+    from dagster_shared.serdes import serialize_value
+
+    from structr_pipeline.definitions import build_defs
+    from structr_pipeline.settings import StructrSettings
+
+    password = "Pa55-w0rd-not-for-the-ui"
+    url = f"postgresql+psycopg2://structr:{password}@db.internal:5432/structr"
+    monkeypatch.setenv("STRUCTR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("STRUCTR_DATABASE_URL", url)
+    monkeypatch.setenv("STRUCTR_LLM_API_KEY", "sk-key-not-for-the-ui")
+    defs = build_defs(StructrSettings.from_env())
+
+    snapshot = RepositorySnap.from_def(defs.get_repository_def())
+    shown = serialize_value(snapshot)
+    assert password not in shown and "sk-key-not-for-the-ui" not in shown
+    resources = {r.name: r for r in snapshot.resources or []}
+    assert resources["catalog"].configured_values["database_url"] == ResourceConfigEnvVarSnap(
+        name="STRUCTR_DATABASE_URL"
+    )
+    assert resources["llm"].configured_values["api_key"] == ResourceConfigEnvVarSnap(
+        name="STRUCTR_LLM_API_KEY"
+    )
+    # Outside a run (the CLI) the resource still reaches the database the variable names.
+    assert defs.resources["catalog"].url == url
+
+
+def test_a_url_given_in_settings_stays_a_literal(settings, monkeypatch) -> None:
+    from structr_pipeline.definitions import build_defs
+
+    monkeypatch.setenv("STRUCTR_DATABASE_URL", "postgresql://elsewhere/other")
+    catalog = build_defs(settings).resources["catalog"]
+    assert catalog.database_url == settings.database_url == catalog.url
+
+
+def test_schedules_and_snapshot_days_follow_the_settings(settings) -> None:
+    import dataclasses
+
+    from structr_pipeline.definitions import build_defs
+
+    local = dataclasses.replace(settings, timezone="Europe/Berlin", nightly_cron="30 3 * * *")
+    defs = build_defs(local)
+    for name in ("nightly_catalog_export", "nightly_quality_snapshot"):
+        schedule = defs.resolve_schedule_def(name)
+        assert (schedule.cron_schedule, schedule.execution_timezone) == (
+            "30 3 * * *",
+            "Europe/Berlin",
+        )
+    days = defs.resolve_assets_def("catalog_quality_snapshot").partitions_def
+    assert isinstance(days, dg.DailyPartitionsDefinition) and days.timezone == "Europe/Berlin"

@@ -11,7 +11,7 @@ from structr_pipeline.core.export import atomic_text, product_records, write_pro
 from structr_pipeline.core.publish import published_record
 from structr_pipeline.metadata import md_table
 from structr_pipeline.names import CATALOG_GROUP
-from structr_pipeline.partitions import quality_day
+from structr_pipeline.partitions import quality_days
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.catalog import catalog_event_counts, read_catalog
 from structr_pipeline.store.quality import catalog_quality, published_copy
@@ -58,7 +58,6 @@ def day_bounds(day: str, timezone: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-@dg.asset(group_name=CATALOG_GROUP, partitions_def=quality_day, kinds={"json"})
 def catalog_quality_snapshot(context: dg.AssetExecutionContext, catalog: CatalogStoreResource):
     """The catalog's quality on one day: grades, mean score, top issues, what changed.
 
@@ -69,7 +68,7 @@ def catalog_quality_snapshot(context: dg.AssetExecutionContext, catalog: Catalog
     the catalog when the snapshot ran; the day's changes come from the catalog's events.
     """
     day = context.partition_key
-    start, end = day_bounds(day, quality_day.timezone or "UTC")
+    start, end = day_bounds(day, context.assets_def.partitions_def.timezone)
     db = catalog.db()
     quality = catalog_quality(db)
     events = catalog_event_counts(db, start, end)
@@ -109,3 +108,13 @@ def catalog_quality_snapshot(context: dg.AssetExecutionContext, catalog: Catalog
             "snapshot_json": dg.MetadataValue.path(str(path)),
         }
     )
+
+
+def quality_snapshot_asset(timezone: str) -> dg.AssetsDefinition:
+    """The daily quality snapshot asset, its days counted in ``timezone`` (``STRUCTR_TIMEZONE``)."""
+    return dg.asset(
+        name="catalog_quality_snapshot",
+        group_name=CATALOG_GROUP,
+        partitions_def=quality_days(timezone),
+        kinds={"json"},
+    )(catalog_quality_snapshot)

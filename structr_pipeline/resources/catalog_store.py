@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from structr_pipeline.settings import StructrSettings
+from structr_pipeline.settings import DATABASE_URL_VARIABLE, StructrSettings
 from structr_pipeline.store.db import CatalogDB
 
 
@@ -15,6 +15,8 @@ class CatalogStoreResource(dg.ConfigurableResource):
 
     ``home`` is the data folder (``STRUCTR_HOME``); ``database_url`` the SQLAlchemy URL
     of the catalog database (``STRUCTR_DATABASE_URL``), by default a SQLite file in home.
+    A URL from the environment is configured by its variable's name, so its password never
+    shows as resource config.
     """
 
     home: str
@@ -22,14 +24,29 @@ class CatalogStoreResource(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: StructrSettings) -> CatalogStoreResource:
-        """Build the resource from resolved settings."""
+        """Build the resource from resolved settings; a URL from the environment as an EnvVar."""
+        if DATABASE_URL_VARIABLE in settings.secrets_in_env:
+            return cls(home=str(settings.home), database_url=dg.EnvVar(DATABASE_URL_VARIABLE))
         return cls(home=str(settings.home), database_url=settings.database_url)
 
     @property
+    def url(self) -> str:
+        """The database URL, also where the resource is used outside a run (the CLI).
+
+        Dagster resolves an ``EnvVar`` when a run or tick starts; outside one the
+        configured value is still the variable, read here.
+        """
+        url = self.database_url
+        return (url.get_value() or "") if isinstance(url, dg.EnvVar) else url
+
+    @property
     def settings(self) -> StructrSettings:
-        """The same locations as a plain settings object."""
-        return StructrSettings(home=Path(self.home), database_url=self.database_url)
+        """The data locations (home and database) as a plain settings object.
+
+        The automation settings (inbox folder, policies) are on ``AutomationPolicyResource``.
+        """
+        return StructrSettings(home=Path(self.home), database_url=self.url)
 
     def db(self) -> CatalogDB:
         """Open the catalog database (creating its tables on first use)."""
-        return CatalogDB.from_url(self.database_url)
+        return CatalogDB.from_url(self.url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import Callable
 from functools import partial
@@ -26,8 +25,8 @@ from structr_pipeline.core.inbox import (
 from structr_pipeline.core.safe_files import printable_name
 from structr_pipeline.jobs import import_batch_job
 from structr_pipeline.partitions import import_batch
+from structr_pipeline.resources.automation import AutomationPolicyResource
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
-from structr_pipeline.settings import StructrSettings
 from structr_pipeline.store.batches import register_file
 
 # The same kind `structr import` gives a file, so both routes make the same batch.
@@ -41,11 +40,6 @@ def inbox_run_key(sha256: str) -> str:
     return f"inbox-{sha256}"
 
 
-def inbox_settings(catalog: CatalogStoreResource) -> StructrSettings:
-    """The catalog's locations, with the inbox folder the environment names, if any."""
-    return dataclasses.replace(catalog.settings, inbox_dir=StructrSettings.from_env().inbox_dir)
-
-
 def _run_request(item: InboxFile, batch_id: str, sha256: str) -> dg.RunRequest:
     return dg.RunRequest(
         partition_key=batch_id,
@@ -55,7 +49,9 @@ def _run_request(item: InboxFile, batch_id: str, sha256: str) -> dg.RunRequest:
 
 
 def evaluate_inbox(
-    context: dg.SensorEvaluationContext, catalog: CatalogStoreResource
+    context: dg.SensorEvaluationContext,
+    catalog: CatalogStoreResource,
+    automation: AutomationPolicyResource,
 ) -> dg.SensorResult:
     """Turn CSV files dropped into the inbox folder into import batches and run them.
 
@@ -71,8 +67,8 @@ def evaluate_inbox(
     aliases. Hidden files, partial uploads (.part, .tmp, .crdownload) and sidecars are
     never batches. File names are logged with control characters escaped.
     """
-    settings = inbox_settings(catalog)
-    root = prepare_inbox(settings.inbox)
+    settings = catalog.settings
+    root = prepare_inbox(automation.inbox)
     scan = scan_inbox(root)
     looks = dict(scan.looks)
 

@@ -22,8 +22,6 @@ exceeds the bound is reported on the ``reprocessing_report`` asset, not retried.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -31,6 +29,7 @@ import dagster as dg
 from structr_pipeline.failures import failed_transiently
 from structr_pipeline.jobs import IMPORT_GROUP
 from structr_pipeline.metadata import md_table
+from structr_pipeline.resources.automation import AutomationPolicyResource
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.run_liveness import fail_dead_runs
 from structr_pipeline.sensors.backfills import (
@@ -61,26 +60,6 @@ reprocessing_report = dg.AssetSpec(
         "batch exceeds its attempts; `structr batches reprocess BATCH` starts it again."
     ),
 )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how far apart a batch is reprocessed."""
-
-    max_attempts: int = 3
-    backoff_seconds: float = 300.0
-
-    @classmethod
-    def from_env(cls) -> RetryPolicy:
-        """``STRUCTR_REPROCESS_MAX_ATTEMPTS`` and ``STRUCTR_REPROCESS_BACKOFF_SECONDS``."""
-        return cls(
-            max_attempts=int(os.environ.get("STRUCTR_REPROCESS_MAX_ATTEMPTS") or 3),
-            backoff_seconds=float(os.environ.get("STRUCTR_REPROCESS_BACKOFF_SECONDS") or 300),
-        )
-
-    def spacing(self, attempts_made: int) -> timedelta:
-        """The wait after ``attempts_made`` attempts before the next one."""
-        return timedelta(seconds=self.backoff_seconds * 2 ** max(attempts_made - 1, 0))
 
 
 def _interrupted(entry: dg.EventLogEntry) -> bool:
@@ -139,14 +118,18 @@ def failed_batches(instance: dg.DagsterInstance, batches: set[str]) -> dict[str,
         "retried."
     ),
 )
-def reprocess_sensor(context: dg.SensorEvaluationContext, catalog: CatalogStoreResource):
+def reprocess_sensor(
+    context: dg.SensorEvaluationContext,
+    catalog: CatalogStoreResource,
+    automation: AutomationPolicyResource,
+):
     """Backfill batches with failed items (from generation) or a transiently failed run.
 
     At most 3 attempts per batch and kind, spaced 5, 10, 20 minutes apart by default
     (`STRUCTR_REPROCESS_MAX_ATTEMPTS`, `STRUCTR_REPROCESS_BACKOFF_SECONDS`); batches over
     the bound are listed on the `reprocessing_report` asset instead of retried.
     """
-    policy = RetryPolicy.from_env()
+    policy = automation.retry
     db = catalog.db()
     for dead in fail_dead_runs(context.instance, db):
         context.log.warning(f"run {dead.run_id} (batch {dead.batch_id}) failed: {dead.reason}")

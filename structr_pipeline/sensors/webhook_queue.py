@@ -14,10 +14,8 @@ leaves claims no run will settle; both are released after ten minutes.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import dagster as dg
 
 from structr_pipeline.jobs import import_batch_job
 from structr_pipeline.partitions import import_batch
+from structr_pipeline.resources.automation import AutomationPolicyResource
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.sensors.backfills import PARTITION_TAG
 from structr_pipeline.store.batches import get_batch, register_file
@@ -44,22 +43,6 @@ ORPHAN_AFTER = timedelta(minutes=10)
 _CLAIM_PREFIX = "claim-"
 # At most this many batches per tick, so one tick stays short.
 MAX_BATCHES_PER_TICK = 10
-
-
-@dataclass(frozen=True)
-class QueuePolicy:
-    """When pending deliveries become a batch."""
-
-    max_events: int = 500
-    max_wait_seconds: float = 60.0
-
-    @classmethod
-    def from_env(cls) -> QueuePolicy:
-        """``STRUCTR_QUEUE_MAX_EVENTS`` and ``STRUCTR_QUEUE_MAX_WAIT_SECONDS``."""
-        return cls(
-            max_events=int(os.environ.get("STRUCTR_QUEUE_MAX_EVENTS") or 500),
-            max_wait_seconds=float(os.environ.get("STRUCTR_QUEUE_MAX_WAIT_SECONDS") or 60),
-        )
 
 
 def event_line(event: QueuedEvent, contentful_source: str | None) -> dict:
@@ -137,14 +120,18 @@ def _release_orphans(
         "claimed, not deleted, and settled by the run-status sensors when the run ends."
     ),
 )
-def webhook_queue_sensor(context: dg.SensorEvaluationContext, catalog: CatalogStoreResource):
+def webhook_queue_sensor(
+    context: dg.SensorEvaluationContext,
+    catalog: CatalogStoreResource,
+    automation: AutomationPolicyResource,
+):
     """Turn pending webhook deliveries into import batches and request their runs.
 
     Drains when 500 deliveries wait or the oldest has waited 60 s
     (`STRUCTR_QUEUE_MAX_EVENTS`, `STRUCTR_QUEUE_MAX_WAIT_SECONDS`). Deliveries are
     claimed, not deleted, and settled by the run-status sensors when the run ends.
     """
-    policy = QueuePolicy.from_env()
+    policy = automation.queue
     db = catalog.db()
     now = datetime.now(UTC)
     orphans = _release_orphans(catalog, context.instance, now)
@@ -159,7 +146,7 @@ def webhook_queue_sensor(context: dg.SensorEvaluationContext, catalog: CatalogSt
             f"{summary.count} deliveries pending, the oldest for {waited:.0f} s: waiting for "
             f"{policy.max_events} or {policy.max_wait_seconds:.0f} s"
         )
-    contentful_source = os.environ.get("STRUCTR_CONTENTFUL_PIM_SOURCE") or None
+    contentful_source = automation.contentful_pim_source
     requests, batch_ids = [], []
     for _ in range(MAX_BATCHES_PER_TICK):
         claim = f"{_CLAIM_PREFIX}{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"

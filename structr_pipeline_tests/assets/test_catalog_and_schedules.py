@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from structr_pipeline.assets.catalog import catalog_export, catalog_quality_snapshot
+from structr_pipeline.assets.catalog import catalog_export, quality_snapshot_asset
 from structr_pipeline.runner import register_batch, run_batch
-from structr_pipeline.schedules import nightly_catalog_export, nightly_quality_snapshot
 from structr_pipeline.store.catalog import count_products
+
+catalog_quality_snapshot = quality_snapshot_asset("UTC")
 
 
 def import_sample(defs, instance, path):
@@ -67,7 +68,9 @@ def test_catalog_export_and_quality_snapshot(defs, instance, sample_csv) -> None
     assert written["grade_counts"] == dict(zip("ABCDE", grades, strict=True))
 
 
-def test_nightly_schedules_target_the_catalog_jobs(instance) -> None:
+def test_nightly_schedules_target_the_catalog_jobs(defs, instance) -> None:
+    nightly_catalog_export = defs.resolve_schedule_def("nightly_catalog_export")
+    nightly_quality_snapshot = defs.resolve_schedule_def("nightly_quality_snapshot")
     moment = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
     context = dg.build_schedule_context(instance=instance, scheduled_execution_time=moment)
     request = nightly_quality_snapshot(context)

@@ -12,7 +12,9 @@ import pytest
 
 from structr_pipeline.core.inbox import PROCESSED, REJECTED, decode_looks
 from structr_pipeline.core.mapping.profiles import MappingProfile, ProfileOptions, save_profile
+from structr_pipeline.definitions import build_defs
 from structr_pipeline.sensors.inbox import inbox_sensor
+from structr_pipeline.settings import StructrSettings
 from structr_pipeline.store.batches import get_batch, list_batches
 
 SUPPLIER_CSV = "sku;name;price\nA-1;Shirt;10,00\nA-2;Socks;4,50\n"
@@ -255,10 +257,13 @@ def test_sidecar_profile_and_options_land_in_the_manifest(defs, instance, settin
 
 
 def test_the_inbox_folder_comes_from_the_environment(
-    defs, instance, settings, tmp_path, monkeypatch
+    instance, settings, tmp_path, monkeypatch
 ) -> None:
     elsewhere = tmp_path / "drop here"
     monkeypatch.setenv("STRUCTR_INBOX_DIR", str(elsewhere))
+    monkeypatch.setenv("STRUCTR_HOME", str(settings.home))
+    monkeypatch.delenv("STRUCTR_DATABASE_URL", raising=False)
+    defs = build_defs(StructrSettings.from_env())
     first = tick(defs, instance)
     assert (elsewhere / PROCESSED).is_dir() and not settings.inbox.exists()
     (elsewhere / "supplier.csv").write_text(SUPPLIER_CSV, encoding="utf-8")

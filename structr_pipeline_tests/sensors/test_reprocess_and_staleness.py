@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,7 @@ from structr_pipeline.sensors.reprocess import (
     reprocess_sensor,
 )
 from structr_pipeline.sensors.staleness import staleness_sensor
+from structr_pipeline.settings import RetryPolicy
 from structr_pipeline.store.reprocessing import attempts_by_batch, save_attempts
 from structr_pipeline.store.stages import failed_items_of
 from structr_pipeline_tests.chat_server import ChatServer, facts_of, good
@@ -33,10 +35,10 @@ def chat():
     server.close()
 
 
-@pytest.fixture(autouse=True)
-def retry_policy(monkeypatch) -> None:
-    monkeypatch.setenv("STRUCTR_REPROCESS_MAX_ATTEMPTS", "2")
-    monkeypatch.setenv("STRUCTR_REPROCESS_BACKOFF_SECONDS", "600")
+@pytest.fixture
+def settings(settings):
+    """The shared settings with two attempts, ten minutes apart at first."""
+    return dataclasses.replace(settings, retry=RetryPolicy(max_attempts=2, backoff_seconds=600))
 
 
 def flaky_walnut(chat: ChatServer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from structr_pipeline.sensors.webhook_queue import (
     webhook_batch_succeeded,
     webhook_queue_sensor,
 )
+from structr_pipeline.settings import QueuePolicy
 from structr_pipeline.store.catalog import read_catalog
 from structr_pipeline.store.db import CatalogDB
 from structr_pipeline.store.webhook_queue import events_for_batch, queue_counts
@@ -41,9 +43,10 @@ TEE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def drain_at_once(monkeypatch) -> None:
-    monkeypatch.setenv("STRUCTR_QUEUE_MAX_WAIT_SECONDS", "0")
+@pytest.fixture
+def settings(settings):
+    """The shared settings with a queue that drains at once."""
+    return dataclasses.replace(settings, queue=QueuePolicy(max_wait_seconds=0))
 
 
 @pytest.fixture
