@@ -15,7 +15,7 @@ import pytest
 
 from structr_pipeline.assets.audit import audited_products
 from structr_pipeline.assets.bundle import product_bundle
-from structr_pipeline.assets.catalog import catalog_export, catalog_quality_snapshot
+from structr_pipeline.assets.catalog import catalog_export, quality_snapshot_asset
 from structr_pipeline.assets.dedup import deduplicate_batch
 from structr_pipeline.assets.generation import generated_copy
 from structr_pipeline.assets.ingestion import source_rows
@@ -165,7 +165,7 @@ def test_the_bundle_archives_the_deletes_its_batch_carries(defs, instance, tmp_p
     assert set(read_catalog(db)["status"]) == {"archived"}
 
 
-@pytest.mark.parametrize("asset", [catalog_export, catalog_quality_snapshot])
+@pytest.mark.parametrize("asset", [catalog_export, quality_snapshot_asset("UTC")])
 def test_the_catalog_assets_called_directly(defs, instance, sample_csv, asset) -> None:
     run_stages(defs, instance, register(defs, instance, sample_csv))
     catalog = defs.resources["catalog"]
