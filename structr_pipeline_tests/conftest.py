@@ -31,7 +31,19 @@ def defs(settings) -> dg.Definitions:
 
 @pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
-    """A real, temporary Dagster instance (SQLite storage in a temporary folder)."""
+    """A real, temporary Dagster instance with its runs and events in memory.
+
+    Runs, event logs and dynamic partitions behave as on disk; the tests that need an
+    instance other processes share (the daemon, a killed import) make their own.
+    """
+    with dg.DagsterInstance.ephemeral() as inst:
+        yield inst
+
+
+@pytest.fixture
+def disk_instance() -> Iterator[dg.DagsterInstance]:
+    """A temporary Dagster instance with SQLite storage in a folder, for sensor ticks and
+    backfills, which an in-memory instance cannot serve."""
     with dg.instance_for_test() as inst:
         yield inst
 

@@ -35,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import dagster as dg
 import httpx
 import pandas as pd
 import pytest
@@ -70,6 +71,12 @@ from structr_pipeline_tests.webhooks.test_receiver import (
 )
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def instance(disk_instance) -> dg.DagsterInstance:
+    """The on-disk instance: the sensors these faults exercise store ticks and backfills."""
+    return disk_instance
 
 
 # =========================================================================== the LLM
