@@ -18,6 +18,7 @@ from structr_pipeline.assets import (
     ingestion,
     mapping,
     pim_sync,
+    schema_checks,
     validation,
 )
 from structr_pipeline.core.connectors.pim import load_sources
@@ -69,12 +70,13 @@ def build_defs(
     }
     resources = {**default_resources(settings), **pim_resources, **(resource_overrides or {})}
     stage_modules = [ingestion, mapping, validation, dedup, generation, audit, bundle, pim_sync]
+    assets = [*dg.load_assets_from_modules([*stage_modules, catalog]), reprocessing_report]
     return dg.Definitions(
-        assets=[
-            *dg.load_assets_from_modules([*stage_modules, catalog]),
-            reprocessing_report,
+        assets=assets,
+        asset_checks=[
+            *dg.load_asset_checks_from_modules([checks]),
+            *schema_checks.schema_checks(assets),
         ],
-        asset_checks=dg.load_asset_checks_from_modules([checks]),
         jobs=[import_batch_job, catalog_export_job, quality_snapshot_job],
         schedules=[
             nightly_catalog_export,

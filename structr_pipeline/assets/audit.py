@@ -14,6 +14,7 @@ from structr_pipeline.assets.generation import (
 )
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.assets.markdown import md_table
+from structr_pipeline.assets.schema_checks import column_schema
 from structr_pipeline.core.audit import (
     AuditSettings,
     ProductAudit,
@@ -116,6 +117,7 @@ def _fix_pass(
     group_name=GROUP,
     kinds={"pandas"},
     pool="llm",
+    metadata=column_schema("audited_products"),
 )
 def audited_products(
     context: dg.AssetExecutionContext,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.assets.markdown import md_table
+from structr_pipeline.assets.schema_checks import column_schema
 from structr_pipeline.core.dedup.merge import CHANGE, deduplicate, default_matcher
 from structr_pipeline.core.dedup.review import MERGE_LISTED_OPTION, listed_counts
 from structr_pipeline.partitions import import_batch
@@ -39,6 +40,7 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
                 "(`_change`) against the catalog, so later stages can skip what is unchanged."
             ),
             kinds={"pandas"},
+            metadata=column_schema("deduplicated_products"),
         ),
         "duplicate_merges": dg.AssetOut(
             description=(
@@ -47,6 +49,7 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
                 "survived and why, and the conflicting values."
             ),
             kinds={"pandas"},
+            metadata=column_schema("duplicate_merges"),
         ),
         "possible_duplicates": dg.AssetOut(
             description=(
@@ -58,6 +61,7 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
                 "metadata."
             ),
             kinds={"pandas"},
+            metadata=column_schema("possible_duplicates"),
         ),
     },
 )

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from structr_pipeline.assets.ingestion import GROUP, batch_profile
+from structr_pipeline.assets.schema_checks import column_schema
 from structr_pipeline.core.dedup.merge import CHANGE
 from structr_pipeline.core.generation.products import product_inputs
 from structr_pipeline.core.generation.prompts import BrandVoice, PromptTemplate, load_prompt
@@ -135,6 +136,7 @@ def batch_voice(catalog: CatalogStoreResource, manifest) -> BrandVoice:
     group_name=GROUP,
     kinds={"pandas"},
     pool="llm",
+    metadata=column_schema("generated_copy"),
 )
 def generated_copy(
     context: dg.AssetExecutionContext,

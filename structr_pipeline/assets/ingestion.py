@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from structr_pipeline.assets.schema_checks import column_schema
 from structr_pipeline.core.connectors.sources import read_batch_source
 from structr_pipeline.core.fields import PARSE_ERROR
 from structr_pipeline.core.mapping.profiles import MappingProfile, load_profile
@@ -23,7 +24,12 @@ def batch_profile(catalog: CatalogStoreResource, manifest: BatchManifest) -> Map
     return load_profile(catalog.settings.profiles_dir, name) if name else None
 
 
-@dg.asset(partitions_def=import_batch, group_name=GROUP, kinds={"pandas", "csv"})
+@dg.asset(
+    partitions_def=import_batch,
+    group_name=GROUP,
+    kinds={"pandas", "csv"},
+    metadata=column_schema("source_rows"),
+)
 def source_rows(context: dg.AssetExecutionContext, catalog: CatalogStoreResource) -> pd.DataFrame:
     """Every record of the batch's input file as text, with its source line number.
 

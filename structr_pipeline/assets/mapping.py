@@ -12,6 +12,7 @@ import pandas as pd
 
 from structr_pipeline.assets.ingestion import GROUP, batch_profile
 from structr_pipeline.assets.markdown import md_table
+from structr_pipeline.assets.schema_checks import column_schema
 from structr_pipeline.core.connectors.registry import map_source_frame
 from structr_pipeline.core.fields import ROW_ERRORS
 from structr_pipeline.partitions import import_batch
@@ -50,6 +51,7 @@ def mapping_table(mapping: pd.DataFrame) -> str:
                 "Unmapped columns are kept in `attributes`."
             ),
             kinds={"pandas"},
+            metadata=column_schema("mapped_products"),
         ),
         "column_mapping": dg.AssetOut(
             description=(
@@ -57,6 +59,7 @@ def mapping_table(mapping: pd.DataFrame) -> str:
                 "fills (or none), the confidence in [0, 1] and the evidence behind it."
             ),
             kinds={"pandas"},
+            metadata=column_schema("column_mapping"),
         ),
     },
 )

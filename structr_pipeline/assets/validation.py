@@ -7,6 +7,7 @@ import pandas as pd
 
 from structr_pipeline.assets.ingestion import GROUP
 from structr_pipeline.assets.markdown import md_table
+from structr_pipeline.assets.schema_checks import column_schema
 from structr_pipeline.core.connectors.registry import field_sources_of
 from structr_pipeline.core.export import rejection_reasons
 from structr_pipeline.core.issues import issues_from_json
@@ -51,6 +52,7 @@ def reasons_table(reasons: list[dict]) -> str:
                 "as strings, HTML sanitized)."
             ),
             kinds={"pandas"},
+            metadata=column_schema("validated_products"),
         ),
         "rejected_rows": dg.AssetOut(
             description=(
@@ -58,6 +60,7 @@ def reasons_table(reasons: list[dict]) -> str:
                 "original values and every reason (column, check, value)."
             ),
             kinds={"pandas"},
+            metadata=column_schema("rejected_rows"),
         ),
     },
 )
