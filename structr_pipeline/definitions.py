@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 
+from structr_pipeline import schema_checks
 from structr_pipeline.assets import (
     audit,
     bundle,
@@ -73,13 +74,17 @@ def build_defs(
     }
     resources = {**default_resources(settings), **pim_resources, **(resource_overrides or {})}
     stage_modules = [ingestion, mapping, validation, dedup, generation, audit, bundle, pim_sync]
+    assets = [
+        *dg.load_assets_from_modules([*stage_modules, catalog]),
+        catalog.quality_snapshot_asset(settings.timezone),
+        reprocessing_report,
+    ]
     return dg.Definitions(
-        assets=[
-            *dg.load_assets_from_modules([*stage_modules, catalog]),
-            catalog.quality_snapshot_asset(settings.timezone),
-            reprocessing_report,
+        assets=assets,
+        asset_checks=[
+            *dg.load_asset_checks_from_modules([checks]),
+            *schema_checks.schema_checks(assets),
         ],
-        asset_checks=dg.load_asset_checks_from_modules([checks]),
         jobs=[import_batch_job, catalog_export_job, quality_snapshot_job],
         schedules=[
             *nightly_schedules(settings),

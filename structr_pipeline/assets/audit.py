@@ -16,6 +16,7 @@ from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.resources.llm import LLMResource
+from structr_pipeline.schema_checks import column_schema
 from structr_pipeline.store.batches import get_batch
 from structr_pipeline.store.generation_cache import write_cached_copy
 from structr_pipeline.store.stages import record_stage
@@ -26,6 +27,7 @@ from structr_pipeline.store.stages import record_stage
     group_name=IMPORT_GROUP,
     kinds={"pandas"},
     pool="llm",
+    metadata=column_schema("audited_products"),
 )
 @mark_transient_failures
 def audited_products(

@@ -16,6 +16,7 @@ from structr_pipeline.metadata import md_table
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.schema_checks import column_schema
 from structr_pipeline.store.batches import get_batch
 from structr_pipeline.store.catalog import change_status, read_catalog
 
@@ -40,6 +41,7 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
                 "(`_change`) against the catalog, so later stages can skip what is unchanged."
             ),
             kinds={"pandas"},
+            metadata=column_schema("deduplicated_products"),
         ),
         "duplicate_merges": dg.AssetOut(
             description=(
@@ -48,6 +50,7 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
                 "survived and why, and the conflicting values."
             ),
             kinds={"pandas"},
+            metadata=column_schema("duplicate_merges"),
         ),
         "possible_duplicates": dg.AssetOut(
             description=(
@@ -59,6 +62,7 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
                 "metadata."
             ),
             kinds={"pandas"},
+            metadata=column_schema("possible_duplicates"),
         ),
     },
 )

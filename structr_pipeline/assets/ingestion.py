@@ -12,6 +12,7 @@ from structr_pipeline.metadata import READ_WARNINGS
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.schema_checks import column_schema
 from structr_pipeline.store.batches import get_batch
 
 
@@ -31,6 +32,7 @@ from structr_pipeline.store.batches import get_batch
                 "line by line, and `read_warnings` names the lines not in UTF-8."
             ),
             kinds={"pandas", "csv"},
+            metadata=column_schema("source_rows"),
         ),
         "source_deletes": dg.AssetOut(
             description=(
@@ -39,6 +41,7 @@ from structr_pipeline.store.batches import get_batch
                 "them in the catalog; nothing is removed."
             ),
             kinds={"pandas"},
+            metadata=column_schema("source_deletes"),
         ),
     },
 )

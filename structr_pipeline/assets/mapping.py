@@ -18,6 +18,7 @@ from structr_pipeline.metadata import md_table
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.schema_checks import column_schema
 from structr_pipeline.store.batches import get_batch
 from structr_pipeline.store.stages import record_stage
 
@@ -52,6 +53,7 @@ def mapping_table(mapping: pd.DataFrame) -> str:
                 "Unmapped columns are kept in `attributes`."
             ),
             kinds={"pandas"},
+            metadata=column_schema("mapped_products"),
         ),
         "column_mapping": dg.AssetOut(
             description=(
@@ -59,6 +61,7 @@ def mapping_table(mapping: pd.DataFrame) -> str:
                 "fills (or none), the confidence in [0, 1] and the evidence behind it."
             ),
             kinds={"pandas"},
+            metadata=column_schema("column_mapping"),
         ),
     },
 )

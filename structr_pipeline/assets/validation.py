@@ -12,6 +12,7 @@ from structr_pipeline.metadata import md_table
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.schema_checks import column_schema
 from structr_pipeline.store.batches import get_batch
 
 PREVIEW_ROWS = 20
@@ -50,6 +51,7 @@ def reasons_table(reasons: list[dict]) -> str:
                 "as strings, HTML sanitized)."
             ),
             kinds={"pandas"},
+            metadata=column_schema("validated_products"),
         ),
         "rejected_rows": dg.AssetOut(
             description=(
@@ -57,6 +59,7 @@ def reasons_table(reasons: list[dict]) -> str:
                 "original values and every reason (column, check, value)."
             ),
             kinds={"pandas"},
+            metadata=column_schema("rejected_rows"),
         ),
     },
 )

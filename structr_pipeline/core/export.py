@@ -25,7 +25,9 @@ import pandas as pd
 
 from structr_pipeline.core.fields import (
     ATTRIBUTES,
+    FLOAT_FIELDS,
     IMAGES,
+    INT_FIELDS,
     PRODUCT_FIELDS,
     SOURCE_LINE,
     SOURCE_LINES,
@@ -35,8 +37,6 @@ from structr_pipeline.core.fields import (
 from structr_pipeline.core.issues import issues_from_json
 from structr_pipeline.core.values import as_text
 
-FLOAT_FIELDS: tuple[str, ...] = ("price", "compare_at_price", "cost_per_item", "weight_grams")
-INT_FIELDS: tuple[str, ...] = ("inventory_qty",)
 ERRORS_COLUMN = "errors"
 
 # OWASP's CSV-injection list, plus a line feed: a spreadsheet may run a cell starting

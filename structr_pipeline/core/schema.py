@@ -1,69 +1,95 @@
-"""The canonical product schema: one pandera model at variant grain.
+"""The pandera schemas of the frames the stages hand on, generated from the field registry.
 
-``ProductVariant`` is the single source of truth for the columns of a validated product
-frame, their types and the rules every row must meet. Validation runs it lazily to
-collect every failure at once, and the blocking asset check re-runs it on what was
-stored. ``CHECK_MESSAGES`` turns a failed check into a sentence for the user.
+``ProductVariant`` is the canonical product schema at variant grain, built from
+``fields.FIELDS``: the columns of a validated product frame, their types and the rules
+every row must meet. Validation runs it lazily to collect every failure at once, and the
+blocking asset check re-runs it on what was stored. ``frame_schema`` builds the schema
+of any tuple of ``Field``s (``frames.py`` uses it for the other frames).
+``CHECK_MESSAGES`` turns a failed check into a sentence for the user.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from structr_pipeline.core.fields import PRODUCT_FRAME_COLUMNS, SOURCE_LINE, SOURCE_LINES
+from structr_pipeline.core.fields import FIELDS, Dtype, Field, Rule
 from structr_pipeline.core.normalize import GTIN_LENGTHS, STATUSES, gtin_check_digit, is_valid_gtin
 
-_NOT_EMPTY = {"min_value": 1}
+_DTYPES: dict[Dtype, object] = {
+    "str": str,
+    "float": "float64",
+    "int": "int64",
+    "Int64": pd.Int64Dtype(),
+    "bool": bool,
+    "any": None,
+}
 
 
-class ProductVariant(pa.DataFrameModel):
-    """One sellable variant of a product, with the product's fields repeated on each row."""
-
-    handle: Series[str] = pa.Field(str_length=_NOT_EMPTY)
-    title: Series[str] = pa.Field(str_length=_NOT_EMPTY)
-    description_html: Series[str]
-    vendor: Series[str]
-    product_type: Series[str]
-    category: Series[str]
-    tags: Series[str]
-    status: Series[str] = pa.Field(isin=["", *STATUSES])
-    option1_name: Series[str]
-    option1_value: Series[str]
-    option2_name: Series[str]
-    option2_value: Series[str]
-    option3_name: Series[str]
-    option3_value: Series[str]
-    sku: Series[str]
-    barcode: Series[str]
-    price: Series[float] = pa.Field(ge=0)
-    compare_at_price: Series[float] = pa.Field(ge=0, nullable=True)
-    cost_per_item: Series[float] = pa.Field(ge=0, nullable=True)
-    inventory_qty: Series[pd.Int64Dtype] = pa.Field(nullable=True)
-    weight_grams: Series[float] = pa.Field(ge=0, nullable=True)
-    image_src: Series[str]
-    image_alt: Series[str]
-    seo_title: Series[str]
-    seo_description: Series[str]
-    images: Series[str]
-    attributes: Series[str]
-    warnings: Series[str]
-    source_line: Series[int] = pa.Field(alias=SOURCE_LINE, ge=1)
-    source_lines: Series[str] = pa.Field(alias=SOURCE_LINES)
-
-    @pa.check("barcode", name="valid_gtin")
-    def _valid_gtin(cls, barcode: Series[str]) -> Series[bool]:
-        """A barcode of GTIN length (8, 12, 13 or 14 digits) must have the right check digit."""
-        gtin_like = barcode.str.fullmatch(r"\d+") & barcode.str.len().isin(GTIN_LENGTHS)
-        return ~gtin_like | barcode.map(is_valid_gtin)
-
-    class Config:
-        strict = True
-        ordered = True
+def _valid_gtin(barcode: Series[str]) -> Series[bool]:
+    """A barcode of GTIN length (8, 12, 13 or 14 digits) must have the right check digit."""
+    gtin_like = barcode.str.fullmatch(r"\d+") & barcode.str.len().isin(GTIN_LENGTHS)
+    return ~gtin_like | barcode.map(is_valid_gtin)
 
 
-assert list(ProductVariant.to_schema().columns) == list(PRODUCT_FRAME_COLUMNS)
+def _check(rule: Rule, field: Field) -> pa.Check:
+    """The pandera check of one registry rule on one field."""
+    if rule == "required":
+        return pa.Check.str_length(min_value=1)
+    if rule == "min_0":
+        return pa.Check.ge(0)
+    if rule == "min_1":
+        return pa.Check.ge(1)
+    if rule == "allowed_values":
+        return pa.Check.isin(list(field.allowed))
+    if rule == "valid_gtin":
+        return pa.Check(_valid_gtin, name="valid_gtin")
+    if rule == "between_0_1":
+        return pa.Check.in_range(0, 1)
+    if rule == "between_0_100":
+        return pa.Check.in_range(0, 100)
+    raise ValueError(f"{field.name}: unknown rule {rule!r}")
+
+
+def column(field: Field) -> pa.Column:
+    """The pandera column of a registry field: its dtype, rules, nullability and meaning."""
+    return pa.Column(
+        _DTYPES[field.dtype],
+        checks=[_check(rule, field) for rule in field.checks],
+        nullable=field.nullable,
+        required=not field.optional,
+        description=field.description,
+    )
+
+
+def frame_schema(
+    fields: Iterable[Field],
+    *,
+    name: str,
+    description: str,
+    strict: bool | str = True,
+    ordered: bool = True,
+) -> pa.DataFrameSchema:
+    """The schema of a frame whose columns are ``fields``, in order (strict: no others)."""
+    return pa.DataFrameSchema(
+        {field.name: column(field) for field in fields},
+        strict=strict,
+        ordered=ordered,
+        name=name,
+        description=description,
+    )
+
+
+ProductVariant = frame_schema(
+    FIELDS,
+    name="ProductVariant",
+    description=(
+        "One sellable variant of a product, with the product's fields repeated on each row."
+    ),
+)
 
 
 def _gtin_message(value: object) -> str:
@@ -82,6 +108,10 @@ CHECK_MESSAGES: dict[str, object] = {
     "greater_than_or_equal_to": lambda value: f"'{value:g}' is below 0",
     "isin": lambda value: f"'{value}' is not one of {', '.join(STATUSES)}",
     "valid_gtin": _gtin_message,
+    # Whole-frame failures, seen only by the asset checks (validation raises on them).
+    "column_in_dataframe": lambda value: f"the column '{value}' is missing",
+    "column_in_schema": lambda value: f"the column '{value}' is not in the schema",
+    "dtype": lambda value: f"the column holds {value}",
 }
 
 

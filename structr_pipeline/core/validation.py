@@ -25,6 +25,7 @@ from structr_pipeline.core.connectors.registry import source_header
 from structr_pipeline.core.fields import (
     CANONICAL_FIELDS,
     IMAGES,
+    MONEY_FIELDS,
     PARSE_ERROR,
     PRODUCT_FRAME_COLUMNS,
     ROW_ERRORS,
@@ -53,7 +54,6 @@ ORIGINAL = "original"
 ERRORS = "errors"
 REJECTED_COLUMNS: tuple[str, ...] = (SOURCE_LINE, SOURCE_LINES, ORIGINAL, ERRORS)
 
-MONEY_FIELDS = ("price", "compare_at_price", "cost_per_item")
 IMAGE_URL_REFUSED = "image_url_refused"
 _CELL_COUNT = re.compile(r"has (\d+) cells? but the header has (\d+)")
 # A JSON item that could not be converted names the field at fault: "field 'price': …".

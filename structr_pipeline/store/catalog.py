@@ -23,7 +23,11 @@ from sqlalchemy.engine import Connection
 from structr_pipeline.core.fields import (
     ATTRIBUTES,
     CANONICAL_FIELDS,
+    FLOAT_FIELDS,
     IMAGES,
+    INT_FIELDS,
+    MONEY_FIELDS,
+    NUMBER_FIELDS,
     PRODUCT_FIELDS,
     SOURCE_LINE,
     VARIANT_FIELDS,
@@ -32,10 +36,6 @@ from structr_pipeline.core.fields import (
 from structr_pipeline.core.values import fold_text, sku_key
 from structr_pipeline.store.db import CatalogDB, catalog_events, products, variants
 
-MONEY_FIELDS: tuple[str, ...] = ("price", "compare_at_price", "cost_per_item")
-FLOAT_FIELDS: tuple[str, ...] = (*MONEY_FIELDS, "weight_grams")
-INT_FIELDS: tuple[str, ...] = ("inventory_qty",)
-NUMBER_FIELDS: tuple[str, ...] = (*FLOAT_FIELDS, *INT_FIELDS)
 PRODUCT_TEXT_FIELDS: tuple[str, ...] = tuple(f for f in PRODUCT_FIELDS if f != "handle")
 VARIANT_TEXT_FIELDS: tuple[str, ...] = tuple(f for f in VARIANT_FIELDS if f not in NUMBER_FIELDS)
 

@@ -19,6 +19,14 @@ from typing import ClassVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from structr_pipeline.core.fields import (
+    ATTRIBUTES,
+    FIELDS_BY_NAME,
+    IMAGES,
+    PRODUCT_FIELDS,
+    VARIANT_FIELDS,
+    WARNINGS,
+)
 from structr_pipeline.settings import StructrSettings
 
 # Bumped by every change to the tables; later migrations step forward from the stored value.
@@ -58,33 +66,34 @@ batches = sa.Table(
     sa.Index("ix_batches_created_at", "created_at"),
 )
 
-# A catalog text field: never NULL, '' when empty (as in the validated frame).
-_text_columns = {"description_html", "seo_description", "tags"}
+# The SQL type of each kind of catalog field named in the field registry.
+_SQL_TYPES: dict[str, sa.types.TypeEngine] = {
+    "string": sa.String(),
+    "text": sa.Text(),
+    "money": sa.Numeric(14, 4, asdecimal=False),
+    "bigint": sa.BigInteger(),
+    "double": sa.Float(53),
+}
 
 
-def _text(name: str) -> sa.Column:
-    kind = sa.Text if name in _text_columns else sa.String
-    return sa.Column(name, kind, nullable=False, server_default="")
+def field_column(name: str, **kw) -> sa.Column:
+    """The catalog column of a registry field: its SQL type, nullability and default."""
+    field = FIELDS_BY_NAME[name]
+    if field.sql_type is None:
+        raise ValueError(f"{name} is not stored in the catalog database")
+    if field.sql_default is not None:
+        kw.setdefault("server_default", field.sql_default)
+    kw.setdefault("nullable", field.nullable)
+    return sa.Column(name, _SQL_TYPES[field.sql_type], **kw)
 
 
 products = sa.Table(
     "products",
     metadata,
-    sa.Column("handle", sa.String, primary_key=True),
-    _text("title"),
-    _text("description_html"),
-    _text("vendor"),
-    _text("product_type"),
-    _text("category"),
-    _text("tags"),
-    _text("status"),
-    _text("option1_name"),
-    _text("option2_name"),
-    _text("option3_name"),
-    _text("seo_title"),
-    _text("seo_description"),
-    sa.Column("images", sa.Text, nullable=False, server_default="[]"),
-    sa.Column("attributes", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("handle", _SQL_TYPES[FIELDS_BY_NAME["handle"].sql_type], primary_key=True),
+    *(field_column(name) for name in PRODUCT_FIELDS if name != "handle"),
+    field_column(IMAGES),
+    field_column(ATTRIBUTES),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("first_batch_id", sa.String(200), nullable=False),
     sa.Column("last_batch_id", sa.String(200), nullable=False),
@@ -92,37 +101,21 @@ products = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-
-def _money(name: str, nullable: bool = True) -> sa.Column:
-    return sa.Column(name, sa.Numeric(14, 4, asdecimal=False), nullable=nullable)
-
-
 variants = sa.Table(
     "variants",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column(
         "handle",
-        sa.String,
+        _SQL_TYPES[FIELDS_BY_NAME["handle"].sql_type],
         sa.ForeignKey("products.handle", ondelete="CASCADE"),
         nullable=False,
     ),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("variant_key", sa.String, nullable=False),
-    _text("option1_value"),
-    _text("option2_value"),
-    _text("option3_value"),
-    _text("sku"),
-    _text("barcode"),
-    _money("price", nullable=False),
-    _money("compare_at_price"),
-    _money("cost_per_item"),
-    sa.Column("inventory_qty", sa.BigInteger, nullable=True),
-    sa.Column("weight_grams", sa.Float(53), nullable=True),
-    _text("image_src"),
-    _text("image_alt"),
-    sa.Column("attributes", sa.Text, nullable=False, server_default="{}"),
-    sa.Column("warnings", sa.Text, nullable=False, server_default="[]"),
+    *(field_column(name) for name in VARIANT_FIELDS),
+    field_column(ATTRIBUTES),
+    field_column(WARNINGS),
     sa.Column("batch_id", sa.String(200), nullable=False),
     # Also the index behind the foreign key and the per-handle deletes.
     sa.UniqueConstraint("handle", "variant_key", name="uq_variants_handle_variant_key"),

@@ -18,6 +18,7 @@ from structr_pipeline.core.fields import (
     ATTRIBUTES,
     CANONICAL_FIELDS,
     IMAGES,
+    NUMBER_FIELDS,
     PARSE_ERROR,
     SOURCE_LINE,
     SOURCE_LINES,
@@ -28,7 +29,6 @@ from structr_pipeline.core.mapping.propose import MappingProposal
 from structr_pipeline.core.normalize import clean_all, clean_text, parse_number
 from structr_pipeline.core.values import slugify
 
-NUMBER_FIELDS = ("price", "compare_at_price", "cost_per_item", "inventory_qty", "weight_grams")
 _URL_SPLIT = re.compile(r"\s*[,|;]\s*|\s+(?=https?://)")
 
 

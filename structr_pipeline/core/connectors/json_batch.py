@@ -42,14 +42,13 @@ from structr_pipeline.core.connectors.shopify_spec import CURRENT_HEADER
 from structr_pipeline.core.fields import (
     ATTRIBUTES,
     IMAGES,
+    NUMBER_FIELDS,
     PARSE_ERROR,
     PRODUCT_FIELDS,
     SOURCE_LINE,
     VARIANT_FIELDS,
 )
 from structr_pipeline.core.issues import SourceFileError
-
-NUMBER_FIELDS = ("price", "compare_at_price", "cost_per_item", "inventory_qty", "weight_grams")
 
 # A Shopify payload error names its field first: "variants[0].price: '…' is not a price".
 _FIELD_FIRST = re.compile(r"([\w.\[\]]+): (.*)", re.DOTALL)
