@@ -85,8 +85,8 @@ def test_the_created_tables_are_as_before() -> None:
 
 
 def test_frame_schemas_name_the_columns_their_producers_write() -> None:
-    from structr_pipeline.assets.audit import AUDIT_COLUMNS
-    from structr_pipeline.assets.generation import COLUMNS, STATUSES
+    from structr_pipeline.core.audit.results import AUDIT_COLUMNS
+    from structr_pipeline.core.generation.results import COLUMNS, STATUSES
 
     def columns(name: str) -> tuple[str, ...]:
         return tuple(FRAME_SCHEMAS[name].columns)
