@@ -24,12 +24,13 @@ from structr_pipeline.core.fields import (
     Dtype,
     Field,
 )
+from structr_pipeline.core.generation.results import STATUSES as GENERATION_STATUSES
 from structr_pipeline.core.schema import ProductVariant, frame_schema
 
 # What the catalog knows of a deduplicated product: ``_change`` in that frame.
 CHANGE_STATUSES = ("new", "changed", "unchanged")
 # What became of a product's copy in the generation stage.
-COPY_STATUSES = ("generated", "cached", "failed", "skipped_unchanged")
+COPY_STATUSES = GENERATION_STATUSES
 # The outcome of the audit's one regeneration pass for a product.
 FIX_OUTCOMES = ("not_needed", "not_attempted", "failed", "improved", "not_improved")
 
