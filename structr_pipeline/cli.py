@@ -26,12 +26,16 @@ console = Console()
 
 
 def _prepare_dagster_home() -> None:
-    """Use ./dagster.yaml's folder as DAGSTER_HOME when the user has not chosen one."""
-    if not os.environ.get("DAGSTER_HOME"):
-        here = Path.cwd()
-        home = here if (here / "dagster.yaml").is_file() else here / ".structr" / "dagster"
-        home.mkdir(parents=True, exist_ok=True)
-        os.environ["DAGSTER_HOME"] = str(home)
+    """Use ./dagster.yaml's folder as DAGSTER_HOME when the user has not chosen one, and
+    create the chosen folder when it does not exist yet."""
+    chosen = os.environ.get("DAGSTER_HOME")
+    if chosen:
+        Path(chosen).expanduser().mkdir(parents=True, exist_ok=True)
+        return
+    here = Path.cwd()
+    home = here if (here / "dagster.yaml").is_file() else here / ".structr" / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
 
 
 def parse_options(pairs: list[str]) -> dict:

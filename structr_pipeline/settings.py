@@ -73,6 +73,7 @@ class StructrSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     queue: QueuePolicy = field(default_factory=QueuePolicy)
     contentful_pim_source: str | None = None
+    workers: int = 0
     # The names in SECRET_VARIABLES that are set in the process environment: the resources
     # take those as Dagster EnvVars (read when a run starts), never as literal values.
     secrets_in_env: frozenset[str] = frozenset()
@@ -106,6 +107,11 @@ class StructrSettings:
     def audit_file(self) -> Path:
         """Audit weights and thresholds (``audit.yaml``); the defaults when absent."""
         return self.home / "audit.yaml"
+
+    @property
+    def worker_count(self) -> int:
+        """Processes and threads the heavy stages use: ``workers``, or one per core when 0."""
+        return self.workers if self.workers > 0 else workers_or_cores()
 
     @property
     def storage_dir(self) -> Path:
@@ -150,7 +156,16 @@ class StructrSettings:
                 ),
             ),
             contentful_pim_source=env.get("STRUCTR_CONTENTFUL_PIM_SOURCE") or None,
+            workers=value("STRUCTR_WORKERS", int, cls.workers),
             secrets_in_env=frozenset(
                 name for name in SECRET_VARIABLES if environ is None and env.get(name)
             ),
         )
+
+
+def workers_or_cores() -> int:
+    """The cores this process may run on (at least one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)

@@ -307,3 +307,13 @@ def test_batch_options_from_the_command_line(cli_env) -> None:
     sheet.write_text("sku,title,price\nA-1,Mug,9.00\n", encoding="utf-8")
     bad = CliRunner().invoke(app, ["import", str(sheet), "--option", "audit={oops"])
     assert bad.exit_code == 2 and "not valid YAML" in " ".join(bad.output.split())
+
+
+def test_a_dagster_home_that_does_not_exist_yet_is_created(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("STRUCTR_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("STRUCTR_DATABASE_URL", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "not" / "yet"))
+    result = CliRunner().invoke(app, ["batches", "show", "no-such-batch"])
+    assert result.exit_code == 2, result.output
+    assert "no-such-batch" in result.output
+    assert (tmp_path / "not" / "yet").is_dir()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from structr_pipeline.settings import QueuePolicy, RetryPolicy, StructrSettings
+from structr_pipeline.settings import QueuePolicy, RetryPolicy, StructrSettings, workers_or_cores
 
 
 def test_defaults(tmp_path) -> None:
@@ -17,6 +17,8 @@ def test_defaults(tmp_path) -> None:
     assert settings.queue == QueuePolicy(max_events=500, max_wait_seconds=60)
     assert settings.contentful_pim_source is None
     assert settings.secrets_in_env == frozenset()
+    assert settings.workers == 0
+    assert settings.worker_count == workers_or_cores() >= 1
 
 
 def test_every_variable(tmp_path) -> None:
@@ -33,6 +35,7 @@ def test_every_variable(tmp_path) -> None:
             "STRUCTR_QUEUE_MAX_WAIT_SECONDS": "0",
             "STRUCTR_CONTENTFUL_PIM_SOURCE": "cms",
             "STRUCTR_LLM_MAX_IN_FLIGHT": "2",
+            "STRUCTR_WORKERS": "3",
         }
     )
     assert settings.database_url == "postgresql+psycopg2://u:p@h/db"
@@ -42,6 +45,7 @@ def test_every_variable(tmp_path) -> None:
     assert settings.queue == QueuePolicy(max_events=9, max_wait_seconds=0)
     assert settings.contentful_pim_source == "cms"
     assert settings.llm_max_in_flight == 2
+    assert settings.worker_count == 3
     # A mapping in place of the process environment: its secrets are taken as values.
     assert settings.secrets_in_env == frozenset()
 
@@ -60,3 +64,10 @@ def test_retry_spacing_grows() -> None:
         timedelta(minutes=10),
         timedelta(minutes=20),
     ]
+
+
+def test_the_catalog_resource_carries_the_worker_count(tmp_path) -> None:
+    from structr_pipeline.resources.catalog_store import CatalogStoreResource
+
+    settings = StructrSettings.from_env({"STRUCTR_HOME": str(tmp_path), "STRUCTR_WORKERS": "1"})
+    assert CatalogStoreResource.from_settings(settings).settings.worker_count == 1

@@ -58,7 +58,13 @@ def audited_products(
         voice = batch_voice(options, batch_profile(catalog.settings.profiles_dir, options))
         inputs = [p for p in product_inputs(deduplicated_products) if p["handle"] in feedback]
         results = write_cached_copy(
-            db, inputs, llm.build(), load_prompt(), voice, fix_feedback=feedback
+            db,
+            inputs,
+            llm.build(),
+            load_prompt(),
+            voice,
+            fix_feedback=feedback,
+            workers=catalog.settings.worker_count,
         )
         outcome = apply_fixes(records, results)
     after = audit_products(records, settings) if outcome else before

@@ -84,7 +84,7 @@ def deduplicate_batch(
     result = deduplicate(
         validated_products,
         read_catalog(db),
-        matcher=default_matcher(),
+        matcher=default_matcher(workers=catalog.settings.worker_count),
         handles_given="handle" not in set(derived["field"]),
         merge_listed=bool(options.get(MERGE_LISTED_OPTION)),
     )

@@ -58,7 +58,10 @@ def generated_copy(
     is_unchanged = deduplicated_products[CHANGE] == "unchanged"
     unchanged = set(deduplicated_products.loc[is_unchanged, "handle"])
     products = product_inputs(deduplicated_products)
-    results = write_cached_copy(db, products, provider, template, voice, skip=unchanged)
+    workers = catalog.settings.worker_count
+    results = write_cached_copy(
+        db, products, provider, template, voice, skip=unchanged, workers=workers
+    )
     frame = copy_frame(results, provider.name, provider.model, template.prompt_version)
 
     replace_failed_items(

@@ -16,18 +16,21 @@ class CatalogStoreResource(dg.ConfigurableResource):
     ``home`` is the data folder (``STRUCTR_HOME``); ``database_url`` the SQLAlchemy URL
     of the catalog database (``STRUCTR_DATABASE_URL``), by default a SQLite file in home.
     A URL from the environment is configured by its variable's name, so its password never
-    shows as resource config.
+    shows as resource config. ``workers`` is how many processes and threads the heavy
+    stages use (``STRUCTR_WORKERS``; 0, the default, is one per core).
     """
 
     home: str
     database_url: str
+    workers: int = 0
 
     @classmethod
     def from_settings(cls, settings: StructrSettings) -> CatalogStoreResource:
         """Build the resource from resolved settings; a URL from the environment as an EnvVar."""
+        url = settings.database_url
         if DATABASE_URL_VARIABLE in settings.secrets_in_env:
-            return cls(home=str(settings.home), database_url=dg.EnvVar(DATABASE_URL_VARIABLE))
-        return cls(home=str(settings.home), database_url=settings.database_url)
+            url = dg.EnvVar(DATABASE_URL_VARIABLE)
+        return cls(home=str(settings.home), database_url=url, workers=settings.workers)
 
     @property
     def url(self) -> str:
@@ -45,7 +48,7 @@ class CatalogStoreResource(dg.ConfigurableResource):
 
         The automation settings (inbox folder, policies) are on ``AutomationPolicyResource``.
         """
-        return StructrSettings(home=Path(self.home), database_url=self.url)
+        return StructrSettings(home=Path(self.home), database_url=self.url, workers=self.workers)
 
     def db(self) -> CatalogDB:
         """Open the catalog database (creating its tables on first use)."""

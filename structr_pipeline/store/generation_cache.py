@@ -124,10 +124,12 @@ def write_cached_copy(
     *,
     skip: Collection[str] = frozenset(),
     fix_feedback: Mapping[str, str] | None = None,
+    workers: int = 1,
 ) -> list[CopyResult]:
     """``write_copy`` with the catalog database's generation cache: hits are read from it,
     and copy written now is stored in it as each answer arrives (``CacheWriter``), so a
-    step that dies half-way has paid only once for what it finished."""
+    step that dies half-way has paid only once for what it finished. ``workers`` is
+    passed on to ``write_copy``."""
 
     def cached(keys: list[str]) -> dict:
         return {k: (c.copy, c.flags) for k, c in get_cached(db, keys).items()}
@@ -161,6 +163,7 @@ def write_cached_copy(
             skip=skip,
             fix_feedback=fix_feedback,
             on_result=keep,
+            workers=workers,
         )
     finally:
         writer.flush()

@@ -338,10 +338,9 @@ def default_matcher(workers: int = 1) -> Matcher:
     return partial(match, settings=settings)
 
 
-def _signal(value: Any, default: float = 0.0) -> float:
-    """A matcher signal as a number; NaN (a side lacks the field) becomes ``default``."""
-    number = float(value) if value is not None else float("nan")
-    return default if np.isnan(number) else number
+def _signal_column(pairs: pd.DataFrame, name: str, default: float) -> list[float]:
+    """A matcher signal column as numbers; NaN (a side lacks the field) becomes ``default``."""
+    return pd.to_numeric(pairs[name], errors="coerce").fillna(default).astype(float).tolist()
 
 
 def _fuzzy(
@@ -377,22 +376,31 @@ def _fuzzy(
             left.drop(columns="node"), None if right is None else right.drop(columns="node")
         )
         other = left if right is None else right
+        own_handles = handles_given and right is None
+        left_nodes = left["node"].tolist()
+        other_nodes = other["node"].tolist()
+        lefts = pairs["left"].astype(int).tolist()
+        rights = pairs["right"].astype(int).tolist()
+        scores = pairs["score"].astype(float).tolist()
+        rules = pairs["rule"].tolist()
         in_band = merge_band(pairs).tolist()
-        for row, band in zip(pairs.itertuples(index=False), in_band, strict=True):
-            a = left["node"].iat[int(row.left)]
-            b = other["node"].iat[int(row.right)]
+        models = _signal_column(pairs, "model", 1.0)
+        signal_rows = [_signal_column(pairs, name, float("nan")) for name in SIGNALS]
+        for i, (li, ri, band) in enumerate(zip(lefts, rights, in_band, strict=True)):
+            a, b = left_nodes[li], other_nodes[ri]
             if a == b or links.peek(a) == links.peek(b):
                 continue
-            own_handles = handles_given and right is None
             if band and not own_handles and links.can_link(a, b):
-                links.link(a, b, f"fuzzy match ({row.rule})", float(row.score))
-            elif _signal(row.model, default=1.0) < REVIEW_MODEL_SIGNAL:
+                links.link(a, b, f"fuzzy match ({rules[i]})", scores[i])
+            elif models[i] < REVIEW_MODEL_SIGNAL:
                 # Both have model numbers and they do not agree: a sibling product
                 # (another size, colour or year), not one for a person to review.
                 continue
             else:
-                signals = {name: _signal(getattr(row, name), float("nan")) for name in SIGNALS}
-                found.append(Candidate(a, b, float(row.score), "fuzzy", signals=signals))
+                signals = {
+                    name: column[i] for name, column in zip(SIGNALS, signal_rows, strict=True)
+                }
+                found.append(Candidate(a, b, scores[i], "fuzzy", signals=signals))
     return found
 
 

@@ -26,6 +26,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -167,13 +168,18 @@ class VariantWords:
     def __contains__(self, word: object) -> bool:
         if not isinstance(word, str):
             return False
-        return (
-            word in _COLOUR_WORDS
-            or word in _SIZE_WORDS
-            or word in _EDITION_WORDS
-            or word in self.from_options
-            or bool(_METAL.match(word) or _YEAR.match(word) or _QUANTITY.match(word))
-        )
+        return word in self.from_options or _names_a_variant(word)
+
+
+@lru_cache(maxsize=65536)
+def _names_a_variant(word: str) -> bool:
+    """Whether a word is a colour, size, edition, metal, year or quantity."""
+    return (
+        word in _COLOUR_WORDS
+        or word in _SIZE_WORDS
+        or word in _EDITION_WORDS
+        or bool(_METAL.match(word) or _YEAR.match(word) or _QUANTITY.match(word))
+    )
 
 
 @dataclass(frozen=True)
@@ -570,10 +576,14 @@ def build_queue(review: Review, candidates: Iterable[Candidate]) -> Queue:
 
     rows: list[dict[str, Any]] = []
     groups = _groups(list(listed))
+    linking: dict[str, list[Decision]] = {}
+    for pair, decision in listed.items():
+        for handle in pair:
+            linking.setdefault(handle, []).append(decision)
     for number, members in enumerate(groups, start=1):
         first = members[0]
         for other in members[1:]:
-            decision = listed.get((first, other)) or _best(listed, members, other)
+            decision = listed.get((first, other)) or _best(linking, other)
             rows.append(
                 {
                     "kind": LISTED,
@@ -639,10 +649,13 @@ def renumber(queue: pd.DataFrame) -> pd.DataFrame:
     return queue
 
 
-def _best(listed: dict[tuple[str, str], Decision], members: list[str], other: str) -> Decision:
-    """The strongest decision linking ``other`` to any member of its group."""
-    linked = [d for pair, d in listed.items() if other in pair and set(pair) <= set(members)]
-    return max(linked, key=lambda d: d.score)
+def _best(linking: Mapping[str, list[Decision]], other: str) -> Decision:
+    """The strongest decision linking ``other`` to any member of its group.
+
+    ``linking`` holds each handle's listed decisions; a handle's pairs all lie within its
+    group, since the groups are the connected parts of those pairs.
+    """
+    return max(linking[other], key=lambda d: d.score)
 
 
 def _variant_frame(
@@ -657,9 +670,14 @@ def _variant_frame(
         return node[1] if node[0] == "b" else f"{node[1]} (catalog)"
 
     nodes = {label(n): n for pair in siblings for n in pair}
+    groups = _groups([(label(a), label(b)) for a, b in siblings])
+    group_of = {member: number for number, members in enumerate(groups) for member in members}
+    evidence: list[list[str]] = [[] for _ in groups]
+    for (a, _), decision in siblings.items():
+        evidence[group_of[label(a)]].append(decision.evidence)
     rows = []
-    for number, members in enumerate(_groups([(label(a), label(b)) for a, b in siblings]), 1):
-        differ = [d.evidence for (a, _), d in siblings.items() if label(a) in members]
+    for number, members in enumerate(groups, 1):
+        differ = evidence[number - 1]
         titles = [review.facts(nodes[m]).title for m in members]
         rows.append(
             {

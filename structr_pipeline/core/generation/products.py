@@ -3,42 +3,57 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pandas as pd
 
-from structr_pipeline.core.values import as_text
+from structr_pipeline.core.values import as_text, map_distinct
+
+_FIRST_ROW_FIELDS = ("title", "vendor", "product_type", "category", "tags", "description_html")
 
 
 def product_inputs(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """One record per product: its fields, option names with their values, lowest price, images.
 
-    The keys are those ``prompts.product_facts`` reads, plus ``handle``.
+    The keys are those ``prompts.product_facts`` reads, plus ``handle``. Products come in
+    the order of their first row; a product's fields come from that row.
     """
+    if frame.empty:
+        return []
+    handles = frame["handle"].tolist()
+    first_at: dict[str, int] = {}
+    rows_of: dict[str, list[int]] = {}
+    for position, handle in enumerate(handles):
+        if handle not in first_at:
+            first_at[handle] = position
+            rows_of[handle] = []
+        rows_of[handle].append(position)
+    text = {name: map_distinct(frame[name].tolist(), as_text) for name in _FIRST_ROW_FIELDS}
+    images = map_distinct(frame["images"].tolist(), as_text)
+    option_names = [map_distinct(frame[f"option{n}_name"].tolist(), as_text) for n in (1, 2, 3)]
+    option_values = [map_distinct(frame[f"option{n}_value"].tolist(), as_text) for n in (1, 2, 3)]
+    prices = pd.to_numeric(frame["price"], errors="coerce").astype("float64").tolist()
+
     products: list[dict[str, Any]] = []
-    for handle, rows in frame.groupby("handle", sort=False):
-        first = rows.iloc[0]
+    for handle, first in first_at.items():
+        positions = rows_of[handle]
         options = []
-        for n in (1, 2, 3):
-            name = as_text(first[f"option{n}_name"])
-            values = [v for v in dict.fromkeys(rows[f"option{n}_value"].map(as_text)) if v]
+        for names, values_at in zip(option_names, option_values, strict=True):
+            name = names[first]
+            values = [v for v in dict.fromkeys(values_at[i] for i in positions) if v]
             if name and values and values != ["Default Title"]:
                 options.append({"name": name, "values": values})
-        prices = pd.to_numeric(rows["price"], errors="coerce").dropna()
-        images = json.loads(as_text(first["images"]) or "[]")
+        known = [prices[i] for i in positions if not math.isnan(prices[i])]
+        pictures = json.loads(images[first] or "[]")
         products.append(
             {
                 "handle": handle,
-                "title": as_text(first["title"]),
-                "vendor": as_text(first["vendor"]),
-                "product_type": as_text(first["product_type"]),
-                "category": as_text(first["category"]),
-                "tags": as_text(first["tags"]),
-                "description_html": as_text(first["description_html"]),
+                **{name: text[name][first] for name in _FIRST_ROW_FIELDS},
                 "options": options,
-                "price": float(prices.min()) if len(prices) else None,
+                "price": float(min(known)) if known else None,
                 "currency": "",
-                "images": [{"src": i.get("src", ""), "alt": i.get("alt", "")} for i in images],
+                "images": [{"src": i.get("src", ""), "alt": i.get("alt", "")} for i in pictures],
             }
         )
     return products

@@ -314,6 +314,7 @@ class OfflineProvider:
 
     name = "offline"
     model = "offline-template-v1"
+    cpu_bound = True
 
     async def complete(self, messages: list[dict[str, str]]) -> Completion:
         """The copy fields composed from the facts in the last user message, as JSON."""

@@ -11,7 +11,9 @@ concurrently; the provider bounds how many are in flight.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -85,6 +87,22 @@ async def _write_one(
         return result
 
 
+PARALLEL_MIN_PRODUCTS = 4000
+"""Below this many products to write, worker processes cost more to start than they save."""
+CHUNKS_PER_WORKER = 4
+"""Chunks each worker process gets, so results reach ``on_result`` as the work goes."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One product the model is asked about."""
+
+    handle: str
+    facts: dict[str, Any]
+    key: str
+    fix: str | None
+
+
 def write_copy(
     products: list[dict[str, Any]],
     provider: ChatProvider,
@@ -94,6 +112,7 @@ def write_copy(
     skip: Collection[str] = frozenset(),
     fix_feedback: Mapping[str, str] | None = None,
     on_result: Callable[[CopyResult], None] | None = None,
+    workers: int = 1,
 ) -> list[CopyResult]:
     """Copy for each product record (``handle`` plus the keys ``product_facts`` reads).
 
@@ -109,8 +128,11 @@ def write_copy(
     includes the instructions.
 
     ``on_result`` is called with each result the model produced, as soon as it is done
-    (from the event loop's thread), so the caller can keep paid work before the rest
-    finishes.
+    (in the calling thread), so the caller can keep paid work before the rest finishes.
+
+    With ``workers`` above one, a provider whose work is computation in this process
+    (``cpu_bound``, as the offline provider) writes in that many worker processes once
+    there are ``PARALLEL_MIN_PRODUCTS`` to write; the results are the same.
     """
     fixes = dict(fix_feedback or {})
     facts = [product_facts(p) for p in products]
@@ -120,42 +142,96 @@ def write_copy(
         for p, f in zip(products, facts, strict=True)
     ]
     hits = cached(keys)
+    results: list[CopyResult | None] = [None] * len(products)
+    jobs: dict[int, _Job] = {}
+    for position, (product, product_facts_, key) in enumerate(
+        zip(products, facts, keys, strict=True)
+    ):
+        handle = product["handle"]
+        if key in hits:
+            copy, flags = hits[key]
+            results[position] = CopyResult(handle, key, "cached", copy, list(flags))
+        elif handle in skip:
+            results[position] = CopyResult(handle, key, "skipped_unchanged")
+        else:
+            jobs[position] = _Job(handle, product_facts_, key, fixes.get(handle))
+    parallel = workers > 1 and getattr(provider, "cpu_bound", False)
+    if parallel and len(jobs) >= PARALLEL_MIN_PRODUCTS:
+        written = _write_in_processes(provider, template, voice, jobs, workers, on_result)
+        asyncio.run(_close(provider))
+    else:
+        written = asyncio.run(_write_all(provider, template, voice, jobs, on_result, close=True))
+    for position, result in written.items():
+        results[position] = result
+    return [r for r in results if r is not None]
 
-    async def reported(pending) -> CopyResult:
-        result = await pending
+
+async def _close(provider: ChatProvider) -> None:
+    close = getattr(provider, "aclose", None)
+    if close is not None:
+        await close()
+
+
+async def _write_all(
+    provider: ChatProvider,
+    template: PromptTemplate,
+    voice: BrandVoice,
+    jobs: Mapping[int, _Job],
+    on_result: Callable[[CopyResult], None] | None,
+    close: bool = False,
+) -> dict[int, CopyResult]:
+    """Every job written concurrently, by position; ``on_result`` as each is done."""
+
+    async def reported(job: _Job) -> CopyResult:
+        result = await _write_one(
+            provider, template, voice, job.handle, job.facts, job.key, job.fix
+        )
         if on_result is not None:
             on_result(result)
         return result
 
-    async def run_all() -> list[CopyResult]:
-        tasks = []
-        for product, product_facts_, key in zip(products, facts, keys, strict=True):
-            if key in hits:
-                copy, flags = hits[key]
-                done = CopyResult(product["handle"], key, "cached", copy, list(flags))
-                tasks.append(asyncio.sleep(0, result=done))
-            elif product["handle"] in skip:
-                done = CopyResult(product["handle"], key, "skipped_unchanged")
-                tasks.append(asyncio.sleep(0, result=done))
-            else:
-                tasks.append(
-                    reported(
-                        _write_one(
-                            provider,
-                            template,
-                            voice,
-                            product["handle"],
-                            product_facts_,
-                            key,
-                            fixes.get(product["handle"]),
-                        )
-                    )
-                )
-        try:
-            return list(await asyncio.gather(*tasks))
-        finally:
-            close = getattr(provider, "aclose", None)
-            if close is not None:
-                await close()
+    try:
+        done = await asyncio.gather(*(reported(job) for job in jobs.values()))
+    finally:
+        if close:
+            await _close(provider)
+    return dict(zip(jobs, done, strict=True))
 
-    return asyncio.run(run_all())
+
+def _write_chunk(
+    provider: ChatProvider, template: PromptTemplate, voice: BrandVoice, jobs: dict[int, _Job]
+) -> dict[int, CopyResult]:
+    """One worker process's share of the jobs."""
+    return asyncio.run(_write_all(provider, template, voice, jobs, None))
+
+
+def _write_in_processes(
+    provider: ChatProvider,
+    template: PromptTemplate,
+    voice: BrandVoice,
+    jobs: Mapping[int, _Job],
+    workers: int,
+    on_result: Callable[[CopyResult], None] | None,
+) -> dict[int, CopyResult]:
+    """The jobs split in ``workers * CHUNKS_PER_WORKER`` chunks over ``workers`` processes.
+
+    The processes are spawned, not forked: the caller may hold threads and open
+    connections (a Dagster step does).
+    """
+    positions = list(jobs)
+    size = -(-len(positions) // (workers * CHUNKS_PER_WORKER))
+    chunks = [
+        {p: jobs[p] for p in positions[start : start + size]}
+        for start in range(0, len(positions), size)
+    ]
+    written: dict[int, CopyResult] = {}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending = [pool.submit(_write_chunk, provider, template, voice, c) for c in chunks]
+        for future in as_completed(pending):
+            part = future.result()
+            if on_result is not None:
+                for result in part.values():
+                    on_result(result)
+            written.update(part)
+    return written
