@@ -30,6 +30,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from structr_pipeline.core.parallel import available_cores
+
 T = TypeVar("T")
 
 DATABASE_URL_VARIABLE = "STRUCTR_DATABASE_URL"
@@ -111,7 +113,7 @@ class StructrSettings:
     @property
     def worker_count(self) -> int:
         """Processes and threads the heavy stages use: ``workers``, or one per core when 0."""
-        return self.workers if self.workers > 0 else workers_or_cores()
+        return self.workers if self.workers > 0 else available_cores()
 
     @property
     def storage_dir(self) -> Path:
@@ -161,11 +163,3 @@ class StructrSettings:
                 name for name in SECRET_VARIABLES if environ is None and env.get(name)
             ),
         )
-
-
-def workers_or_cores() -> int:
-    """The cores this process may run on (at least one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)

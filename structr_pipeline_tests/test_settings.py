@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from structr_pipeline.settings import QueuePolicy, RetryPolicy, StructrSettings, workers_or_cores
+from structr_pipeline.core.parallel import available_cores
+from structr_pipeline.settings import QueuePolicy, RetryPolicy, StructrSettings
 
 
 def test_defaults(tmp_path) -> None:
@@ -18,7 +19,7 @@ def test_defaults(tmp_path) -> None:
     assert settings.contentful_pim_source is None
     assert settings.secrets_in_env == frozenset()
     assert settings.workers == 0
-    assert settings.worker_count == workers_or_cores() >= 1
+    assert settings.worker_count == available_cores() >= 1
 
 
 def test_every_variable(tmp_path) -> None:

@@ -15,9 +15,10 @@ import os
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -101,19 +102,13 @@ def _json(text: Any, empty: Any) -> Any:
     return json.loads(text) if text else empty
 
 
-def _variant(row: Mapping[str, Any], own_attributes: dict[str, Any]) -> dict[str, Any]:
-    variant: dict[str, Any] = {}
-    for name in VARIANT_FIELDS:
-        if name in FLOAT_FIELDS:
-            variant[name] = _number(row[name], integer=False)
-        elif name in INT_FIELDS:
-            variant[name] = _number(row[name], integer=True)
-        else:
-            variant[name] = as_text(row[name])
-    variant[ATTRIBUTES] = own_attributes
-    variant[WARNINGS] = _json(row.get(WARNINGS), [])
-    variant["source_line"] = _number(row.get(SOURCE_LINE), integer=True)
-    return variant
+def _converter(name: str) -> Callable[[Any], Any]:
+    """How a variant field's cell becomes a record value: a number, None or text."""
+    if name in FLOAT_FIELDS:
+        return partial(_number, integer=False)
+    if name in INT_FIELDS:
+        return partial(_number, integer=True)
+    return as_text
 
 
 def product_records(validated: pd.DataFrame) -> Iterator[dict[str, Any]]:
@@ -124,29 +119,48 @@ def product_records(validated: pd.DataFrame) -> Iterator[dict[str, Any]]:
     its source line), ``images``, ``attributes`` (the attributes every variant shares)
     and ``source_lines`` (every source line the product accounts for, ascending).
     """
-    rows_by_handle: dict[str, list[dict[str, Any]]] = {}
-    for row in validated.to_dict("records"):
-        rows_by_handle.setdefault(as_text(row["handle"]), []).append(row)
+    absent = [None] * len(validated)
 
-    for rows in rows_by_handle.values():
-        first = rows[0]
-        attributes = [_json(r.get(ATTRIBUTES), {}) for r in rows]
+    def column(name: str, required: bool = True) -> list[Any]:
+        if required or name in validated.columns:
+            return validated[name].tolist()
+        return absent
+
+    variant_columns = [(name, column(name), _converter(name)) for name in VARIANT_FIELDS]
+    product_columns = [(name, column(name)) for name in PRODUCT_FIELDS]
+    attributes_of = column(ATTRIBUTES, required=False)
+    warnings_of = column(WARNINGS, required=False)
+    line_of = column(SOURCE_LINE, required=False)
+    lines_of = column(SOURCE_LINES, required=False)
+    images_of = column(IMAGES, required=False)
+
+    positions_of: dict[str, list[int]] = {}
+    for position, handle in enumerate(column("handle")):
+        positions_of.setdefault(as_text(handle), []).append(position)
+
+    for positions in positions_of.values():
+        first = positions[0]
+        attributes = [_json(attributes_of[i], {}) for i in positions]
         shared = {
             key: value
             for key, value in attributes[0].items()
             if all(key in a and a[key] == value for a in attributes[1:])
         }
         lines: set[int] = set()
-        for r in rows:
-            lines.update(int(x) for x in _json(r.get(SOURCE_LINES), []))
-            if _number(r.get(SOURCE_LINE), integer=True) is not None:
-                lines.add(int(r[SOURCE_LINE]))
-        record: dict[str, Any] = {name: as_text(first[name]) for name in PRODUCT_FIELDS}
-        record["variants"] = [
-            _variant(r, {k: v for k, v in a.items() if k not in shared})
-            for r, a in zip(rows, attributes, strict=True)
-        ]
-        record[IMAGES] = _json(first.get(IMAGES), [])
+        variants = []
+        for i, own in zip(positions, attributes, strict=True):
+            lines.update(int(x) for x in _json(lines_of[i], []))
+            line = _number(line_of[i], integer=True)
+            if line is not None:
+                lines.add(line)
+            variant = {name: convert(values[i]) for name, values, convert in variant_columns}
+            variant[ATTRIBUTES] = {k: v for k, v in own.items() if k not in shared}
+            variant[WARNINGS] = _json(warnings_of[i], [])
+            variant["source_line"] = line
+            variants.append(variant)
+        record: dict[str, Any] = {name: as_text(values[first]) for name, values in product_columns}
+        record["variants"] = variants
+        record[IMAGES] = _json(images_of[first], [])
         record[ATTRIBUTES] = shared
         record["source_lines"] = sorted(lines)
         yield record

@@ -11,9 +11,7 @@ concurrently; the provider bounds how many are in flight.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +25,7 @@ from structr_pipeline.core.generation.prompts import (
     product_facts,
 )
 from structr_pipeline.core.generation.providers import ChatProvider, ProviderError, Usage
+from structr_pipeline.core.parallel import map_chunks
 
 
 @dataclass
@@ -89,8 +88,6 @@ async def _write_one(
 
 PARALLEL_MIN_PRODUCTS = 4000
 """Below this many products to write, worker processes cost more to start than they save."""
-CHUNKS_PER_WORKER = 4
-"""Chunks each worker process gets, so results reach ``on_result`` as the work goes."""
 
 
 @dataclass(frozen=True)
@@ -199,10 +196,14 @@ async def _write_all(
 
 
 def _write_chunk(
-    provider: ChatProvider, template: PromptTemplate, voice: BrandVoice, jobs: dict[int, _Job]
-) -> dict[int, CopyResult]:
-    """One worker process's share of the jobs."""
-    return asyncio.run(_write_all(provider, template, voice, jobs, None))
+    jobs: Sequence[tuple[int, _Job]],
+    provider: ChatProvider,
+    template: PromptTemplate,
+    voice: BrandVoice,
+) -> list[tuple[int, CopyResult]]:
+    """One worker process's share of the jobs, with their positions."""
+    written = asyncio.run(_write_all(provider, template, voice, dict(jobs), None))
+    return list(written.items())
 
 
 def _write_in_processes(
@@ -213,25 +214,14 @@ def _write_in_processes(
     workers: int,
     on_result: Callable[[CopyResult], None] | None,
 ) -> dict[int, CopyResult]:
-    """The jobs split in ``workers * CHUNKS_PER_WORKER`` chunks over ``workers`` processes.
+    """The jobs written in ``workers`` processes (``parallel.map_chunks``)."""
 
-    The processes are spawned, not forked: the caller may hold threads and open
-    connections (a Dagster step does).
-    """
-    positions = list(jobs)
-    size = -(-len(positions) // (workers * CHUNKS_PER_WORKER))
-    chunks = [
-        {p: jobs[p] for p in positions[start : start + size]}
-        for start in range(0, len(positions), size)
-    ]
-    written: dict[int, CopyResult] = {}
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending = [pool.submit(_write_chunk, provider, template, voice, c) for c in chunks]
-        for future in as_completed(pending):
-            part = future.result()
-            if on_result is not None:
-                for result in part.values():
-                    on_result(result)
-            written.update(part)
-    return written
+    def reached(part: list[tuple[int, CopyResult]]) -> None:
+        if on_result is not None:
+            for _, result in part:
+                on_result(result)
+
+    written = map_chunks(
+        _write_chunk, list(jobs.items()), workers, provider, template, voice, on_chunk=reached
+    )
+    return dict(written)
