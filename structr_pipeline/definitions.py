@@ -27,6 +27,10 @@ from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.resources.llm import LLMResource
 from structr_pipeline.resources.parquet_io_manager import PartitionedParquetIOManager
 from structr_pipeline.resources.pim import PimResource, resource_key
+from structr_pipeline.resources.source_deletes_io_manager import (
+    SOURCE_DELETES_IO_MANAGER,
+    SourceDeletesIOManager,
+)
 from structr_pipeline.schedules import nightly_schedules
 from structr_pipeline.sensors.inbox import inbox_sensor
 from structr_pipeline.sensors.pim import build_pim_resync, build_pim_sensor
@@ -42,14 +46,18 @@ from structr_pipeline.settings import LLM_API_KEY_VARIABLE, StructrSettings
 
 def default_resources(settings: StructrSettings) -> dict[str, Any]:
     """The resources for the given settings: catalog store, automation policy, Parquet asset
-    storage, the LLM (its API key by variable name, when the environment sets one)."""
+    storage (the batch's deletes with their own, see ``SourceDeletesIOManager``), the LLM
+    (its API key by variable name, when the environment sets one)."""
     api_key = (
         dg.EnvVar(LLM_API_KEY_VARIABLE) if LLM_API_KEY_VARIABLE in settings.secrets_in_env else None
     )
+    catalog = CatalogStoreResource.from_settings(settings)
+    storage = str(settings.storage_dir)
     return {
-        "catalog": CatalogStoreResource.from_settings(settings),
+        "catalog": catalog,
         "automation": AutomationPolicyResource.from_settings(settings),
-        "io_manager": PartitionedParquetIOManager(base_dir=str(settings.storage_dir)),
+        "io_manager": PartitionedParquetIOManager(base_dir=storage),
+        SOURCE_DELETES_IO_MANAGER: SourceDeletesIOManager.for_catalog(storage, catalog),
         "llm": LLMResource(
             provider=settings.llm_provider,
             base_url=settings.llm_base_url,

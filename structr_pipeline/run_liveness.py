@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
 from structr_pipeline.sensors.backfills import PARTITION_TAG
 from structr_pipeline.store.batches import get_batch, update_batch_status
@@ -107,7 +106,7 @@ def process_alive(pid: int, run_started: datetime | None) -> bool:
 
 def _logged_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
     """The process id the run logged when it began executing steps."""
-    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         data = entry.dagster_event.engine_event_data if entry.dagster_event else None
         pid = (data.metadata or {}).get("pid") if data is not None else None
         if pid is not None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from structr_pipeline.settings import StructrSettings
 from structr_pipeline.store.db import CatalogDB, normalize_url
+from structr_pipeline_tests.chat_server import ChatServer
 
 
 @pytest.fixture
@@ -46,6 +47,14 @@ def disk_instance() -> Iterator[dg.DagsterInstance]:
     backfills, which an in-memory instance cannot serve."""
     with dg.instance_for_test() as inst:
         yield inst
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatServer]:
+    """A chat-completions server on 127.0.0.1 that writes correct copy until told otherwise."""
+    server = ChatServer()
+    yield server
+    server.close()
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ from structr_pipeline.store.catalog import read_catalog
 from structr_pipeline.store.db import CatalogDB, webhook_events
 from structr_pipeline.store.stages import failed_items_of, stages_of
 from structr_pipeline.store.webhook_queue import queue_counts
-from structr_pipeline_tests.chat_server import ChatServer, completion, facts_of, good
+from structr_pipeline_tests.chat_server import completion, facts_of, good
 from structr_pipeline_tests.core.connectors.pim.pim_server import PimServer
 from structr_pipeline_tests.sensors.test_pim_automation import landed_items
 from structr_pipeline_tests.sensors.test_pim_automation import tick as pim_tick
@@ -152,13 +152,6 @@ class FlakyModel:
         if kind == "malformed_envelope":
             return 200, {"id": "cmpl-1", "object": "chat.completion", "choices": []}, {}
         return 200, completion("Sure! Here is some lovely copy for your jacket."), {}
-
-
-@pytest.fixture
-def chat() -> Iterator[ChatServer]:
-    server = ChatServer()
-    yield server
-    server.close()
 
 
 def generated_frame(defs, instance, batch_id: str) -> pd.DataFrame:

@@ -21,7 +21,6 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
-from dagster._core.events import DagsterEventType
 
 from structr_pipeline.definitions import build_defs
 from structr_pipeline.resources.llm import LLMResource
@@ -153,7 +152,8 @@ def reference(tmp_path_factory, chat) -> tuple[pd.DataFrame, int]:
 
 def step_started(instance: dg.DagsterInstance, step: str) -> bool:
     for record in instance.get_run_records(limit=1):
-        starts = instance.all_logs(record.dagster_run.run_id, of_type=DagsterEventType.STEP_START)
+        run_id = record.dagster_run.run_id
+        starts = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)
         if any(entry.step_key == step for entry in starts):
             return True
     return False

@@ -11,7 +11,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-from dagster._core.storage.dagster_run import DagsterRun
 
 from structr_pipeline.run_liveness import HOST_TAG, PID_TAG, fail_dead_runs, process_alive
 from structr_pipeline.sensors.backfills import PARTITION_TAG
@@ -23,8 +22,8 @@ def finished_pid() -> int:
     return child.pid
 
 
-def started_run(instance: dg.DagsterInstance, pid: int, host: str | None = None) -> DagsterRun:
-    run = DagsterRun(
+def started_run(instance: dg.DagsterInstance, pid: int, host: str | None = None) -> dg.DagsterRun:
+    run = dg.DagsterRun(
         job_name="import_batch_job",
         run_id=str(uuid.uuid4()),
         status=dg.DagsterRunStatus.STARTED,

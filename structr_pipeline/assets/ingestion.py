@@ -12,6 +12,7 @@ from structr_pipeline.metadata import READ_WARNINGS
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
+from structr_pipeline.resources.source_deletes_io_manager import SOURCE_DELETES_IO_MANAGER
 from structr_pipeline.schema_checks import column_schema
 from structr_pipeline.store.batches import get_batch
 
@@ -42,6 +43,7 @@ from structr_pipeline.store.batches import get_batch
             ),
             kinds={"pandas"},
             metadata=column_schema("source_deletes"),
+            io_manager_key=SOURCE_DELETES_IO_MANAGER,
         ),
     },
 )

@@ -39,12 +39,16 @@ class PartitionedParquetIOManager(dg.ConfigurableIOManager):
         tmp.replace(path)
         context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})
 
+    def load_partition(self, asset_key: dg.AssetKey, partition_key: str | None) -> pd.DataFrame:
+        """The stored DataFrame of one partition of ``asset_key`` (None: unpartitioned)."""
+        return pd.read_parquet(self._path(asset_key, partition_key))
+
     def load_input(self, context: dg.InputContext) -> pd.DataFrame | dict[str, pd.DataFrame]:
         """Read the upstream partition, or a dict of partitions when several are asked for."""
         key = context.asset_key
         if not context.has_asset_partitions:
-            return pd.read_parquet(self._path(key, None))
+            return self.load_partition(key, None)
         keys = context.asset_partition_keys
         if len(keys) == 1:
-            return pd.read_parquet(self._path(key, keys[0]))
-        return {k: pd.read_parquet(self._path(key, k)) for k in keys}
+            return self.load_partition(key, keys[0])
+        return {k: self.load_partition(key, k) for k in keys}

@@ -5,20 +5,11 @@ from __future__ import annotations
 import csv
 import json
 
-import pytest
-
 from structr_pipeline.core.generation.providers import compose_offline_copy
 from structr_pipeline.definitions import build_defs
 from structr_pipeline.resources.llm import LLMResource
 from structr_pipeline.runner import register_batch, run_batch
-from structr_pipeline_tests.chat_server import ChatServer, completion, facts_of, good
-
-
-@pytest.fixture
-def chat():
-    server = ChatServer()
-    yield server
-    server.close()
+from structr_pipeline_tests.chat_server import completion, facts_of, good
 
 
 def run(defs, instance, path, options=None):

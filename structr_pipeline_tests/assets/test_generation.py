@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import dagster as dg
-import pytest
 
 from structr_pipeline.core.generation.providers import compose_offline_copy
 from structr_pipeline.definitions import build_defs
 from structr_pipeline.resources.llm import LLMResource
 from structr_pipeline.runner import register_batch, run_batch
 from structr_pipeline_tests.chat_server import ChatServer, completion, facts_of, good
-
-
-@pytest.fixture
-def chat() -> Iterator[ChatServer]:
-    server = ChatServer()
-    yield server
-    server.close()
 
 
 def openai_defs(settings, chat: ChatServer):

@@ -29,13 +29,6 @@ GENERATION_DOWN = {"generated_copy", "audited_products", "product_bundle", "pim_
 
 
 @pytest.fixture
-def chat():
-    server = ChatServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def settings(settings):
     """The shared settings with two attempts, ten minutes apart at first."""
     return dataclasses.replace(settings, retry=RetryPolicy(max_attempts=2, backoff_seconds=600))

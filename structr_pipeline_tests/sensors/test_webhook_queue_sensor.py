@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import httpx
 import pytest
-from dagster._core.events import DagsterEventType
 
 from structr_pipeline.runner import run_batch
 from structr_pipeline.sensors.webhook_queue import (
@@ -83,7 +82,7 @@ def tick(defs, instance):
     return result
 
 
-def settle(sensor, defs, instance, run_id: str, event_type: DagsterEventType) -> None:
+def settle(sensor, defs, instance, run_id: str, event_type: dg.DagsterEventType) -> None:
     """What the daemon does when the run ends: the run-status sensor sees it."""
     run = instance.get_run_by_id(run_id)
     (entry,) = instance.all_logs(run_id, of_type=event_type)
@@ -114,7 +113,7 @@ def test_a_delivery_becomes_a_catalog_product_and_a_delete_archives_it(
 
     run = run_batch(defs, instance, batch_id)
     assert run.success, run.errors + run.check_failures
-    settle(webhook_batch_succeeded, defs, instance, run.run_id, DagsterEventType.RUN_SUCCESS)
+    settle(webhook_batch_succeeded, defs, instance, run.run_id, dg.DagsterEventType.RUN_SUCCESS)
     assert queue_counts(db)["done"] == 1
     catalog = read_catalog(db)
     tee = catalog[catalog["handle"] == "example-t-shirt"]
@@ -141,7 +140,7 @@ def test_a_failed_run_puts_its_deliveries_back(defs, instance, receiver, setting
     broken = build_defs(settings, resource_overrides={"llm": UnreachableLLM()})
     run = run_batch(broken, instance, request.partition_key)
     assert not run.success
-    settle(webhook_batch_failed, broken, instance, run.run_id, DagsterEventType.RUN_FAILURE)
+    settle(webhook_batch_failed, broken, instance, run.run_id, dg.DagsterEventType.RUN_FAILURE)
     counts = queue_counts(db)
     assert counts["pending"] == 1 and counts.get("claimed", 0) == 0  # nothing lost
     (again,) = tick(defs, instance).run_requests  # drained again, with a new run key

@@ -85,6 +85,24 @@ def deletes_frame(external_ids: list[str]) -> pd.DataFrame:
     return pd.DataFrame({DELETED_ID: pd.Series(external_ids, dtype=object)})
 
 
+def landed_deletes(
+    path: Path,
+    file_name: str,
+    *,
+    options: dict[str, Any] | None = None,
+    pim_sources_file: Path | None = None,
+) -> pd.DataFrame:
+    """The deletes table of a batch's landed file, as ``source_rows`` makes it.
+
+    A JSON Lines batch is read again for its delete events; any other file deletes
+    nothing and is not read.
+    """
+    if not is_json_batch(file_name):
+        return deletes_frame([])
+    source = read_batch_source(path, file_name, options=options, pim_sources_file=pim_sources_file)
+    return deletes_frame(source.deletes)
+
+
 def deleted_ids(deletes: pd.DataFrame) -> list[str]:
     """The ``external_id`` of each product a batch deletes, from its deletes table."""
     return [str(value) for value in deletes[DELETED_ID]]

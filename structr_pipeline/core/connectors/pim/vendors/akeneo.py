@@ -6,12 +6,16 @@ Incremental pulls add ``search={"updated":[{"operator":">","value":"YYYY-MM-DD
 HH:MM:SS"}]}`` (UTC) to any search the source gives. The view reduces each
 ``values.<attr>`` list to the one value for the source's locale and scope (the value
 without a locale when there is none for it); media values become their download URLs,
-gathered under ``AKENEO_MEDIA_KEY``. Written copy goes back as one batched ``PATCH``.
+gathered under ``AKENEO_MEDIA_KEY``. Written copy goes back as batched ``PATCH``
+requests of ``application/vnd.akeneo.collection+json``, one product per line
+(``{"identifier": …, "values": {attr: [{locale, scope, data}]}}``), up to
+``write_back.batch_size`` a request; the answer has one status line per product.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -24,12 +28,21 @@ from structr_pipeline.core.connectors.pim.vendors.base import (
     Preset,
     object_at,
 )
+from structr_pipeline.core.connectors.pim.write_requests import (
+    WriteBackItem,
+    WriteBackResult,
+    WriteRequest,
+    renamed_fields,
+)
 
 if TYPE_CHECKING:
+    import httpx
+
     from structr_pipeline.core.connectors.pim.config import PimSource
 
 # Key of the view listing the download URLs of media values.
 AKENEO_MEDIA_KEY = "_media"
+AKENEO_COLLECTION = "application/vnd.akeneo.collection+json"
 
 
 def _rank(entry: dict[str, Any], locale: str | None, scope: str | None) -> tuple | None:
@@ -42,6 +55,48 @@ def _rank(entry: dict[str, Any], locale: str | None, scope: str | None) -> tuple
     locale_rank = 0 if entry_locale == locale else 1 if entry_locale is None else 2
     scope_rank = 0 if entry_scope == scope else 1 if entry_scope is None else 2
     return locale_rank, scope_rank
+
+
+def _product_line(source: PimSource, item: WriteBackItem) -> str:
+    """One product of a collection ``PATCH``: its values for the write-back locale and scope."""
+    locale = source.write_back.locale or source.locale
+    scope = source.write_back.scope or source.scope
+    values = {
+        attribute: [{"locale": locale, "scope": scope, "data": value}]
+        for attribute, value in renamed_fields(source, item.fields).items()
+    }
+    return json.dumps({"identifier": item.id, "values": values}, ensure_ascii=False)
+
+
+def _line_error(line: Mapping[str, Any]) -> str:
+    """The message of a failed status line, with the property errors it lists."""
+    message = str(line.get("message") or f"status {line.get('status_code')}")
+    details = [
+        f"{e.get('property') or e.get('attribute') or '?'}: {e.get('message')}"
+        for e in line.get("errors") or []
+        if isinstance(e, dict)
+    ]
+    return f"{message} ({'; '.join(details)})" if details else message
+
+
+def _status_lines(text: str) -> tuple[dict[int, Mapping[str, Any]], dict[str, Mapping[str, Any]]]:
+    """The status lines of a collection answer, by line number and by identifier."""
+    by_line: dict[int, Mapping[str, Any]] = {}
+    by_identifier: dict[str, Mapping[str, Any]] = {}
+    for raw in text.splitlines():
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(line, dict):
+            continue
+        if isinstance(line.get("line"), int):
+            by_line[line["line"]] = line
+        if isinstance(line.get("identifier"), str):
+            by_identifier.setdefault(line["identifier"], line)
+    return by_line, by_identifier
 
 
 @dataclass(frozen=True)
@@ -94,6 +149,50 @@ class AkeneoPreset(Preset):
         search = {**search, "updated": [condition]}
         return {"search": json.dumps(search, separators=(",", ":"))}
 
+    def plan_writes(self, source: PimSource, updates: list[WriteBackItem]) -> list[WriteRequest]:
+        """Collection ``PATCH`` requests of up to ``write_back.batch_size`` products each."""
+        config = source.write_back
+        method = self.write_method_for(source)
+        url = source.base_url + (config.path or source.path or self.path or "")
+        requests = []
+        for start in range(0, len(updates), config.batch_size):
+            batch = updates[start : start + config.batch_size]
+            body = "\n".join(_product_line(source, item) for item in batch)
+            requests.append(
+                WriteRequest(
+                    method,
+                    url,
+                    tuple(item.id for item in batch),
+                    {"Content-Type": AKENEO_COLLECTION},
+                    content=body.encode("utf-8"),
+                )
+            )
+        return requests
+
+    def write_results(
+        self, source: PimSource, request: WriteRequest, response: httpx.Response
+    ) -> list[WriteBackResult]:
+        """One result per product from the status lines (matched by line, then identifier)."""
+        by_line, by_identifier = _status_lines(response.text)
+        results = []
+        for n, product_id in enumerate(request.ids, start=1):
+            line = by_line.get(n)
+            if line is None or line.get("identifier") not in (None, product_id):
+                line = by_identifier.get(product_id)
+            if line is None:
+                results.append(
+                    WriteBackResult(
+                        product_id, False, response.status_code, "no status line for it"
+                    )
+                )
+                continue
+            status = line.get("status_code")
+            status = status if isinstance(status, int) else None
+            ok = status is not None and 200 <= status < 300
+            error = None if ok else _line_error(line)
+            results.append(WriteBackResult(product_id, ok, status, error))
+        return results
+
 
 AKENEO = AkeneoPreset(
     name="akeneo",
@@ -121,6 +220,5 @@ AKENEO = AkeneoPreset(
     },
     attributes_root="values",
     write_method="PATCH",
-    write_batched=True,
     max_page_size=100,
 )

@@ -4,8 +4,10 @@ A ``Preset`` holds a vendor's defaults (endpoint, paging, where ids and timestam
 its field map, how it takes written copy) and the behaviour that differs between vendors:
 ``view`` hides the vendor's packaging of an item, ``since_params`` is its incremental
 filter, ``prepare_page`` attaches what a list response carries beside its items, and
-``check_source`` refuses settings the vendor cannot work with. A vendor module subclasses
-it where the defaults do not fit.
+``check_source`` refuses settings the vendor cannot work with, and ``plan_writes`` and
+``write_results`` are how written copy goes back (by default one JSON request per
+product, at ``<path>/{id}``, its fields as the body or under ``write_wrap``). A vendor
+module subclasses it where the defaults do not fit.
 """
 
 from __future__ import annotations
@@ -14,11 +16,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from structr_pipeline.core.connectors.pim.pagination import json_type
 from structr_pipeline.core.connectors.pim.specs import FieldSpec, PaginationConfig
+from structr_pipeline.core.connectors.pim.write_requests import (
+    WriteBackItem,
+    WriteBackResult,
+    WriteRequest,
+    renamed_fields,
+)
 
 if TYPE_CHECKING:
+    import httpx
+
     from structr_pipeline.core.connectors.pim.config import PimSource
 
 # Key of a view listing root keys that are not to become record attributes (media).
@@ -79,7 +90,6 @@ class Preset:
     locale_param: str | None = None
     write_method: str | None = None
     write_wrap: str | None = None
-    write_batched: bool = False
     max_page_size: int = 1000
     # Why a source without its own ``path`` cannot be read (presets without a default path).
     missing_path: str = ""
@@ -100,3 +110,29 @@ class Preset:
         """Raise ``ValueError`` (``field: reason``) for settings this vendor cannot use."""
         if self.path is None and source.path is None:
             raise ValueError(f"path: {self.missing_path}")
+
+    def write_method_for(self, source: PimSource) -> str:
+        """The HTTP method of a write request: the source's own, else the vendor's."""
+        return source.write_back.method or self.write_method or "PATCH"
+
+    def plan_writes(self, source: PimSource, updates: list[WriteBackItem]) -> list[WriteRequest]:
+        """The requests that write ``updates`` to ``source``: one JSON request per product."""
+        config = source.write_back
+        method = self.write_method_for(source)
+        list_path = source.path or self.path or ""
+        template = config.path or list_path.rstrip("/") + "/{id}"
+        wrap = config.wrap or self.write_wrap
+        requests = []
+        for item in updates:
+            body: Any = renamed_fields(source, item.fields)
+            if wrap:
+                body = {wrap: body}
+            url = source.base_url + template.replace("{id}", quote(item.id, safe=""))
+            requests.append(WriteRequest(method, url, (item.id,), json_body=body))
+        return requests
+
+    def write_results(
+        self, source: PimSource, request: WriteRequest, response: httpx.Response
+    ) -> list[WriteBackResult]:
+        """The per-product outcomes of a successful (2xx) write response: all written."""
+        return [WriteBackResult(i, True, response.status_code) for i in request.ids]
