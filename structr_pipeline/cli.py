@@ -38,6 +38,20 @@ def _prepare_dagster_home() -> None:
     os.environ["DAGSTER_HOME"] = str(home)
 
 
+def _dagster_instance():
+    """The Dagster instance of DAGSTER_HOME, opened under a file lock in that folder.
+
+    Opening an instance creates its storage on first use; imports started together on a
+    fresh home would otherwise create the same SQLite tables at the same moment, and all
+    but one fail.
+    """
+    import dagster as dg
+    from filelock import FileLock
+
+    with FileLock(Path(os.environ["DAGSTER_HOME"]) / ".structr-instance.lock"):
+        return dg.DagsterInstance.get()
+
+
 def parse_options(pairs: list[str]) -> dict:
     """Batch options from ``KEY=VALUE`` texts, each value read as YAML (``false``, ``{…}``)."""
     import yaml
@@ -80,7 +94,6 @@ def import_file(
 ) -> None:
     """Register FILE as an import batch and run it through every stage, then print the bundle."""
     _prepare_dagster_home()
-    import dagster as dg
 
     from structr_pipeline.core.mapping.profiles import ProfileError, load_profile
     from structr_pipeline.definitions import build_defs
@@ -96,7 +109,7 @@ def import_file(
         except ProfileError as exc:
             console.print(f"[bold red]{exc}[/]")
             raise typer.Exit(code=2) from exc
-    instance = dg.DagsterInstance.get()
+    instance = _dagster_instance()
     options = {"profile": profile} if profile else {}
     try:
         options.update(parse_options(option or []))
@@ -362,8 +375,6 @@ def show_batch(batch_id: Annotated[str, typer.Argument(help="The batch id.")]) -
     _prepare_dagster_home()
     from datetime import UTC, datetime
 
-    import dagster as dg
-
     from structr_pipeline.settings import StructrSettings
     from structr_pipeline.store.batches import get_batch
     from structr_pipeline.store.db import CatalogDB
@@ -406,7 +417,7 @@ def show_batch(batch_id: Annotated[str, typer.Argument(help="The batch id.")]) -
         table.add_row("bundle", "", "", ", ".join(f"{k}={v}" for k, v in manifest.counts.items()))
     wide.print(table)
 
-    materialized = _latest_materializations(dg.DagsterInstance.get(), batch_id)
+    materialized = _latest_materializations(_dagster_instance(), batch_id)
     assets = Table(title="Assets (latest materialization)")
     assets.add_column("asset")
     assets.add_column("materialized (UTC)")
@@ -456,7 +467,6 @@ def reprocess_batch(
     Resets the batch's reprocessing attempts, so the sensor may retry it again later.
     """
     _prepare_dagster_home()
-    import dagster as dg
 
     from structr_pipeline.definitions import build_defs
     from structr_pipeline.runner import run_batch
@@ -476,7 +486,7 @@ def reprocess_batch(
     if failed_only and not before:
         console.print(f"Batch {batch_id} has no failed items; nothing to retry.")
         return
-    instance = dg.DagsterInstance.get()
+    instance = _dagster_instance()
     if not instance.has_dynamic_partition("import_batch", batch_id):
         instance.add_dynamic_partitions("import_batch", [batch_id])
     clear_attempts(db, batch_id)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -317,3 +320,30 @@ def test_a_dagster_home_that_does_not_exist_yet_is_created(tmp_path, monkeypatch
     assert result.exit_code == 2, result.output
     assert "no-such-batch" in result.output
     assert (tmp_path / "not" / "yet").is_dir()
+
+
+@pytest.mark.slow
+def test_commands_started_together_open_one_fresh_dagster_home(tmp_path) -> None:
+    """Four processes opening a Dagster home nobody has used yet all get its storage."""
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster")}
+    (tmp_path / "dagster").mkdir()
+    script = (
+        "from structr_pipeline.cli import _dagster_instance\n"
+        "instance = _dagster_instance()\n"
+        "instance.add_dynamic_partitions('import_batch', ['b'])\n"
+        "print(len(instance.get_runs(limit=1)))\n"
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outcomes = [child.communicate(timeout=120) for child in children]
+    for child, (out, err) in zip(children, outcomes, strict=True):
+        assert child.returncode == 0, err
+        assert out.strip() == "0"
