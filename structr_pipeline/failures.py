@@ -11,8 +11,6 @@ look at. ``failed_transiently`` reads the mark back from a step's failure event.
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -20,6 +18,7 @@ from typing import Any, TypeVar
 import dagster as dg
 
 from structr_pipeline.core.http_retry import is_transient
+from structr_pipeline.wrappers import run_within
 
 # The failure metadata key the reprocessing sensor reads.
 TRANSIENT = "transient"
@@ -49,21 +48,7 @@ def mark_transient_failures(fn: F) -> F:
     Put it under ``@dg.asset``, ``@dg.multi_asset`` or ``@dg.asset_check``; generator
     functions stay generators, so Dagster sees the same function it would without it.
     """
-    if inspect.isgeneratorfunction(fn):
-
-        @functools.wraps(fn)
-        def generator(*args: Any, **kwargs: Any) -> Iterator[Any]:
-            with _transient_as_failure():
-                yield from fn(*args, **kwargs)
-
-        return generator  # type: ignore[return-value]
-
-    @functools.wraps(fn)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        with _transient_as_failure():
-            return fn(*args, **kwargs)
-
-    return call  # type: ignore[return-value]
+    return run_within(_transient_as_failure)(fn)
 
 
 def failed_transiently(entry: dg.EventLogEntry) -> bool:

@@ -11,6 +11,7 @@ from structr_pipeline.core.generation.products import product_inputs
 from structr_pipeline.core.generation.prompts import load_prompt
 from structr_pipeline.core.generation.results import with_generated_copy
 from structr_pipeline.failures import mark_transient_failures
+from structr_pipeline.gc_budget import collect_less
 from structr_pipeline.metadata import md_table
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
@@ -30,6 +31,7 @@ from structr_pipeline.store.stages import record_stage
     metadata=column_schema("audited_products"),
 )
 @mark_transient_failures
+@collect_less
 def audited_products(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

@@ -1,27 +1,18 @@
 """Stage 7: the files a user takes away, and the upsert into the catalog (`product_bundle`)."""
 
-from pathlib import Path
-
 import dagster as dg
 import pandas as pd
 
 from structr_pipeline.core.batch_settings import audit_settings
-from structr_pipeline.core.bundle import (
-    BundleFrames,
-    build_bundle,
-    bundle_paths,
-    bundle_summary,
-    write_data_files,
-    write_summary_and_report,
-)
+from structr_pipeline.core.bundle import BundleFrames, build_bundle
 from structr_pipeline.core.connectors.sources import deleted_ids
-from structr_pipeline.core.staged_folder import StagedFolder
 from structr_pipeline.failures import mark_transient_failures
+from structr_pipeline.gc_budget import collect_less
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
 from structr_pipeline.store.batches import get_batch
-from structr_pipeline.store.publish import CatalogChanges, publish_batch
+from structr_pipeline.store.publish import publish_bundle
 from structr_pipeline.store.stages import stages_of
 
 
@@ -41,6 +32,7 @@ from structr_pipeline.store.stages import stages_of
     },
 )
 @mark_transient_failures
+@collect_less
 def product_bundle(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,
@@ -74,8 +66,7 @@ def product_bundle(
     catalog products merged into another at the user's request.
     """
     db = catalog.db()
-    batch_id = context.partition_key
-    manifest = get_batch(db, batch_id)
+    manifest = get_batch(db, context.partition_key)
     frames = BundleFrames(
         deduplicated_products,
         duplicate_merges,
@@ -85,42 +76,20 @@ def product_bundle(
         rejected_rows,
         source_rows,
     )
-    bundle = build_bundle(frames, manifest.options)
-    out_dir = catalog.settings.exports_dir / batch_id
-    paths = bundle_paths(out_dir)
-    settings = audit_settings(catalog.settings.audit_file, manifest.options)
-    source_format = stages_of(db, batch_id)["mapping"].produced_with.get("grouping")
-    with StagedFolder(out_dir) as staged:
-        write_data_files(bundle, staged.path)
-
-        def write_results(changes: CatalogChanges) -> dict:
-            summary = bundle_summary(
-                bundle,
-                batch_id=batch_id,
-                source_file=manifest.original_name,
-                sha256=manifest.sha256,
-                files=paths,
-                catalog_counts=changes.counts(),
-                source_format=source_format,
-            )
-            write_summary_and_report(bundle, summary, settings, staged.path)
-            return summary["counts"]
-
-        counts = publish_batch(
-            db,
-            batch_id,
-            deduplicated_products,
-            records=bundle.records,
-            deletes=deleted_ids(source_deletes),
-            retired=bundle.retired,
-            write_results=write_results,
-            put_in_place=staged.put_in_place,
-        )
-        staged.finish()
+    out_dir = catalog.settings.exports_dir / manifest.batch_id
+    counts, paths = publish_bundle(
+        db,
+        manifest,
+        build_bundle(frames, manifest.options),
+        out_dir,
+        settings=audit_settings(catalog.settings.audit_file, manifest.options),
+        source_format=stages_of(db, manifest.batch_id)["mapping"].produced_with.get("grouping"),
+        deletes=deleted_ids(source_deletes),
+    )
     return dg.MaterializeResult(
         metadata={
             **counts,
             **{name: dg.MetadataValue.path(str(path)) for name, path in paths.items()},
-            "bundle_dir": dg.MetadataValue.path(str(Path(out_dir))),
+            "bundle_dir": dg.MetadataValue.path(str(out_dir)),
         }
     )

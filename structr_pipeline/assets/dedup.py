@@ -12,6 +12,7 @@ import pandas as pd
 from structr_pipeline.core.dedup.merge import CHANGE, deduplicate, default_matcher
 from structr_pipeline.core.dedup.review import MERGE_LISTED_OPTION, listed_counts
 from structr_pipeline.failures import mark_transient_failures
+from structr_pipeline.gc_budget import collect_less
 from structr_pipeline.metadata import md_table
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
@@ -67,6 +68,7 @@ def _table(frame: pd.DataFrame, columns: list[str]) -> str:
     },
 )
 @mark_transient_failures
+@collect_less
 def deduplicate_batch(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

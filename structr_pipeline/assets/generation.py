@@ -15,6 +15,7 @@ from structr_pipeline.core.generation.results import (
     total_usage,
 )
 from structr_pipeline.failures import mark_transient_failures
+from structr_pipeline.gc_budget import collect_less
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
 from structr_pipeline.resources.catalog_store import CatalogStoreResource
@@ -33,6 +34,7 @@ from structr_pipeline.store.stages import FailedItem, record_stage, replace_fail
     metadata=column_schema("generated_copy"),
 )
 @mark_transient_failures
+@collect_less
 def generated_copy(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

@@ -8,6 +8,7 @@ from structr_pipeline.core.batch_settings import batch_profile
 from structr_pipeline.core.connectors.sources import deletes_frame, read_batch_source
 from structr_pipeline.core.fields import PARSE_ERROR
 from structr_pipeline.failures import mark_transient_failures
+from structr_pipeline.gc_budget import collect_less
 from structr_pipeline.metadata import READ_WARNINGS
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
@@ -48,6 +49,7 @@ from structr_pipeline.store.batches import get_batch
     },
 )
 @mark_transient_failures
+@collect_less
 def source_rows(context: dg.AssetExecutionContext, catalog: CatalogStoreResource):
     """Read the batch's landed file: its records as text rows, and the deletes it carries."""
     manifest = get_batch(catalog.db(), context.partition_key)

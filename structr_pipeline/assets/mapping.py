@@ -14,6 +14,7 @@ from structr_pipeline.core.batch_settings import batch_profile
 from structr_pipeline.core.connectors.registry import map_source_frame
 from structr_pipeline.core.fields import ROW_ERRORS
 from structr_pipeline.failures import mark_transient_failures
+from structr_pipeline.gc_budget import collect_less
 from structr_pipeline.metadata import md_table
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
@@ -66,6 +67,7 @@ def mapping_table(mapping: pd.DataFrame) -> str:
     },
 )
 @mark_transient_failures
+@collect_less
 def map_batch(
     context: dg.AssetExecutionContext, catalog: CatalogStoreResource, source_rows: pd.DataFrame
 ):

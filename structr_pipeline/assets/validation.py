@@ -8,6 +8,7 @@ from structr_pipeline.core.export import rejection_reasons
 from structr_pipeline.core.issues import issues_from_json
 from structr_pipeline.core.validation import validate_products
 from structr_pipeline.failures import mark_transient_failures
+from structr_pipeline.gc_budget import collect_less
 from structr_pipeline.metadata import md_table
 from structr_pipeline.names import IMPORT_GROUP
 from structr_pipeline.partitions import import_batch
@@ -64,6 +65,7 @@ def reasons_table(reasons: list[dict]) -> str:
     },
 )
 @mark_transient_failures
+@collect_less
 def validate_batch(
     context: dg.AssetExecutionContext,
     catalog: CatalogStoreResource,

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from structr_pipeline.store.batches import update_batch_status
+from structr_pipeline.core.audit.rules import AuditSettings
+from structr_pipeline.core.bundle import (
+    Bundle,
+    bundle_paths,
+    bundle_summary,
+    write_data_files,
+    write_summary_and_report,
+)
+from structr_pipeline.core.staged_folder import StagedFolder
+from structr_pipeline.store.batches import BatchManifest, update_batch_status
 from structr_pipeline.store.catalog import archive_handles, archive_products, upsert_products
 from structr_pipeline.store.db import CatalogDB
 from structr_pipeline.store.quality import QualityRow, save_quality
@@ -86,3 +96,51 @@ def publish_batch(
         update_batch_status(db, batch_id, "completed", counts=counts)
         put_in_place()
     return counts
+
+
+def publish_bundle(
+    db: CatalogDB,
+    manifest: BatchManifest,
+    bundle: Bundle,
+    out_dir: Path,
+    *,
+    settings: AuditSettings,
+    source_format: Mapping[str, Any] | None,
+    deletes: Sequence[str],
+) -> tuple[dict[str, int], dict[str, Path]]:
+    """Write a batch's bundle to ``out_dir`` and publish the batch, as one unit.
+
+    The files are written in a folder beside ``out_dir``; ``summary.json`` and the report
+    (which count what the catalog changed) are written inside the publishing
+    transaction, and the folder is put in place just before it commits
+    (``publish_batch``). Returns the summary's counts and the bundle's file paths.
+    """
+    paths = bundle_paths(out_dir)
+    with StagedFolder(out_dir) as staged:
+        write_data_files(bundle, staged.path)
+
+        def write_results(changes: CatalogChanges) -> dict:
+            summary = bundle_summary(
+                bundle,
+                batch_id=manifest.batch_id,
+                source_file=manifest.original_name,
+                sha256=manifest.sha256,
+                files=paths,
+                catalog_counts=changes.counts(),
+                source_format=source_format,
+            )
+            write_summary_and_report(bundle, summary, settings, staged.path)
+            return summary["counts"]
+
+        counts = publish_batch(
+            db,
+            manifest.batch_id,
+            bundle.frames.deduplicated_products,
+            records=bundle.records,
+            deletes=deletes,
+            retired=bundle.retired,
+            write_results=write_results,
+            put_in_place=staged.put_in_place,
+        )
+        staged.finish()
+    return counts, paths

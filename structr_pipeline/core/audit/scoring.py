@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from structr_pipeline.core.audit.rules import (
@@ -63,6 +64,11 @@ class Content:
     meta_description: str
     images: tuple[ImageContent, ...]
     generated: frozenset[str] = frozenset()
+
+    @cached_property
+    def description_text(self) -> str:
+        """The description's visible text (``html_to_text``), worked out once."""
+        return html_to_text(self.description_html)
 
 
 def _text(value: Any) -> str:
@@ -230,7 +236,11 @@ def grade_for(score: float, settings: AuditSettings | None = None) -> str:
 
 def normalized_description(html: str) -> str:
     """A description's visible text compared without case, punctuation or spacing."""
-    return _NOT_WORD.sub(" ", html_to_text(html).casefold()).strip()
+    return _comparable(html_to_text(html))
+
+
+def _comparable(text: str) -> str:
+    return _NOT_WORD.sub(" ", text.casefold()).strip()
 
 
 def _listed(items: Sequence[str]) -> str:
@@ -262,7 +272,7 @@ class _Batch:
 def _batch_context(records: Sequence[Mapping[str, Any]], contents: Sequence[Content]) -> _Batch:
     by_text: dict[str, list[str]] = {}
     for content in contents:
-        text = normalized_description(content.description_html)
+        text = _comparable(content.description_text)
         if text:
             by_text.setdefault(text, []).append(content.handle)
     twins: dict[str, list[str]] = {}
@@ -484,7 +494,7 @@ def _check_media(content: Content, out: _Issues) -> None:
 
 def _check_description(content: Content, batch: _Batch, out: _Issues) -> None:
     minimum = out.settings.description_min_chars
-    text = html_to_text(content.description_html)
+    text = content.description_text
     if not text:
         out.add(
             "DESCRIPTION_MISSING",
