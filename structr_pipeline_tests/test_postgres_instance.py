@@ -8,7 +8,11 @@ run, its materializations and the batch's partition back.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -89,3 +93,69 @@ def test_a_batch_runs_with_dagster_storage_in_postgresql(dagster_home, postgres_
         assert latest is not None and latest.run_id == run.run_id
     finally:
         again.dispose()
+
+
+def _wait_for(condition, seconds: float, what: str, log: Path):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(1)
+    pytest.fail(f"{what} within {seconds:.0f} s; the daemon said:\n{log.read_text()[-3000:]}")
+
+
+@pytest.mark.slow
+def test_the_daemon_runs_a_dropped_file_from_the_queue(dagster_home, postgres_url, tmp_path):
+    """The production path: the inbox sensor's tick, the queued run the daemon starts, the
+    run in its own process, all stored in PostgreSQL."""
+    home = tmp_path / "home"
+    (home / "inbox").mkdir(parents=True)
+    workspace = tmp_path / "workspace.yaml"
+    workspace.write_text(
+        "load_from:\n"
+        "  - python_module:\n"
+        "      module_name: structr_pipeline.definitions\n"
+        "      attribute: defs\n"
+        "      location_name: structr_pipeline\n"
+    )
+    env = {
+        **os.environ,
+        "STRUCTR_HOME": str(home),
+        "STRUCTR_DATABASE_URL": postgres_url,
+        "STRUCTR_LLM_PROVIDER": "offline",
+    }
+    log = tmp_path / "daemon.log"
+    with log.open("w") as out:
+        daemon = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(workspace)],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    instance = dg.DagsterInstance.get()
+    try:
+        shutil.copy(SAMPLE, home / "inbox" / SAMPLE.name)
+
+        def finished_inbox_run():
+            runs = instance.get_runs(filters=dg.RunsFilter(tags={"structr/source": "inbox"}))
+            return next((r for r in runs if r.is_finished), None)
+
+        run = _wait_for(finished_inbox_run, 240, "no inbox run finished", log)
+        assert run.status == dg.DagsterRunStatus.SUCCESS, log.read_text()[-3000:]
+        events = {
+            record.event_log_entry.dagster_event_type
+            for record in instance.get_records_for_run(run.run_id, limit=10_000).records
+        }
+        assert {dg.DagsterEventType.RUN_ENQUEUED, dg.DagsterEventType.RUN_STARTING} <= events
+        assert dg.DagsterEventType.ASSET_MATERIALIZATION in events
+
+        sensors = {s.name: s for s in instance.all_instigator_state()}
+        inbox = sensors["inbox_sensor"]
+        ticks = instance.get_ticks(inbox.instigator_origin_id, inbox.selector_id)
+        assert any(run.run_id in tick.run_ids for tick in ticks)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+        instance.dispose()
