@@ -16,6 +16,7 @@ say when the nightly export and quality snapshot run, and the snapshot's days.
 the reprocessing sensor; ``STRUCTR_QUEUE_MAX_EVENTS`` (500) and
 ``STRUCTR_QUEUE_MAX_WAIT_SECONDS`` (60) say when webhook deliveries become a batch;
 ``STRUCTR_CONTENTFUL_PIM_SOURCE`` names the PIM source that maps Contentful entries.
+``STRUCTR_WORKERS`` (0: one per core) is how many processes and threads the heavy stages use.
 
 The secrets (the database URL, which may carry a password, and the API key) are handed to
 Dagster by variable name when they come from the environment, so the UI shows the name.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from structr_pipeline.core.generation.copy import CopyValidationError, parse_copy
 from structr_pipeline.core.generation.guard import check_facts, format_findings
@@ -154,13 +154,16 @@ def write_copy(
             jobs[position] = _Job(handle, product_facts_, key, fixes.get(handle))
     parallel = workers > 1 and getattr(provider, "cpu_bound", False)
     if parallel and len(jobs) >= PARALLEL_MIN_PRODUCTS:
-        written = _write_in_processes(provider, template, voice, jobs, workers, on_result)
-        asyncio.run(_close(provider))
+        try:
+            written = _write_in_processes(provider, template, voice, jobs, workers, on_result)
+        finally:
+            asyncio.run(_close(provider))
     else:
         written = asyncio.run(_write_all(provider, template, voice, jobs, on_result, close=True))
     for position, result in written.items():
         results[position] = result
-    return [r for r in results if r is not None]
+    # Every position is a hit, a skip or a job, so none is left None.
+    return cast(list[CopyResult], results)
 
 
 async def _close(provider: ChatProvider) -> None:
