@@ -36,7 +36,7 @@ from structr_pipeline.core.fields import (
     WARNINGS,
 )
 from structr_pipeline.core.issues import issues_from_json
-from structr_pipeline.core.values import as_text
+from structr_pipeline.core.values import as_text, positions_by_value
 
 ERRORS_COLUMN = "errors"
 
@@ -134,11 +134,7 @@ def product_records(validated: pd.DataFrame) -> Iterator[dict[str, Any]]:
     lines_of = column(SOURCE_LINES, required=False)
     images_of = column(IMAGES, required=False)
 
-    positions_of: dict[str, list[int]] = {}
-    for position, handle in enumerate(column("handle")):
-        positions_of.setdefault(as_text(handle), []).append(position)
-
-    for positions in positions_of.values():
+    for positions in positions_by_value(map(as_text, column("handle"))).values():
         first = positions[0]
         attributes = [_json(attributes_of[i], {}) for i in positions]
         shared = {

@@ -1,5 +1,5 @@
-"""Work on a batch's products split over worker processes, for the stages that are
-computation per product (offline copy, the audit).
+"""Work on a batch's products split over worker processes, for a stage that is
+computation per product (offline copy).
 
 The processes are spawned, not forked: the caller may hold threads and open connections
 (a Dagster step does). Each chunk is pickled to a worker and its results back, so a

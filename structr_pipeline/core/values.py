@@ -33,6 +33,15 @@ def map_distinct(values: Iterable[Hashable], fn: Callable[[Any], T]) -> list[T]:
     return out
 
 
+def positions_by_value(values: Iterable[Hashable]) -> dict[Any, list[int]]:
+    """The positions of each distinct value, the values in order of first appearance
+    (a frame's rows by handle, products in the order the file lists them)."""
+    positions: dict[Any, list[int]] = {}
+    for position, value in enumerate(values):
+        positions.setdefault(value, []).append(position)
+    return positions
+
+
 def fold_text(text: str) -> str:
     """Text as it compares: NFKC, case-folded, without format characters (category Cf).
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from structr_pipeline.core.values import as_text, map_distinct
+from structr_pipeline.core.values import as_text, map_distinct, positions_by_value
 
 _FIRST_ROW_FIELDS = ("title", "vendor", "product_type", "category", "tags", "description_html")
 
@@ -19,16 +19,6 @@ def product_inputs(frame: pd.DataFrame) -> list[dict[str, Any]]:
     The keys are those ``prompts.product_facts`` reads, plus ``handle``. Products come in
     the order of their first row; a product's fields come from that row.
     """
-    if frame.empty:
-        return []
-    handles = frame["handle"].tolist()
-    first_at: dict[str, int] = {}
-    rows_of: dict[str, list[int]] = {}
-    for position, handle in enumerate(handles):
-        if handle not in first_at:
-            first_at[handle] = position
-            rows_of[handle] = []
-        rows_of[handle].append(position)
     text = {name: map_distinct(frame[name].tolist(), as_text) for name in _FIRST_ROW_FIELDS}
     images = map_distinct(frame["images"].tolist(), as_text)
     option_names = [map_distinct(frame[f"option{n}_name"].tolist(), as_text) for n in (1, 2, 3)]
@@ -36,8 +26,8 @@ def product_inputs(frame: pd.DataFrame) -> list[dict[str, Any]]:
     prices = pd.to_numeric(frame["price"], errors="coerce").astype("float64").tolist()
 
     products: list[dict[str, Any]] = []
-    for handle, first in first_at.items():
-        positions = rows_of[handle]
+    for handle, positions in positions_by_value(frame["handle"].tolist()).items():
+        first = positions[0]
         options = []
         for names, values_at in zip(option_names, option_values, strict=True):
             name = names[first]
